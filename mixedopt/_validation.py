@@ -16,12 +16,12 @@ import numpy as np
 from mixedopt.errors import ValidationError
 
 __all__ = [
+    "check_X_y",
     "check_array",
     "check_labels",
     "check_positive",
     "check_targets",
     "check_time_limit",
-    "check_X_y",
     "encode_labels",
     "is_integral",
 ]
@@ -149,8 +149,7 @@ def check_targets(t: Any, *, name: str = "t", n_samples: int | None = None) -> n
     if vals <= {0, 1}:
         return (2 * arr.astype(np.int8) - 1).astype(np.int8)
     raise ValidationError(
-        f"{name} must hold targets in {{-1, +1}} (or {{0, 1}}), got values "
-        f"{sorted(vals)[:6]}."
+        f"{name} must hold targets in {{-1, +1}} (or {{0, 1}}), got values {sorted(vals)[:6]}."
     )
 
 

@@ -1,0 +1,120 @@
+"""The ``mixedopt`` command line.
+
+Every command has ``--help``. Bad input ends with a one-line error on stderr and exit code 2;
+an interrupted run (Ctrl-C) exits with 130 after saving what it has.
+
+Commands are thin: they parse arguments, call the library, and render progress and tables
+with rich. Library code never prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mixedopt.errors import Error
+
+app = typer.Typer(
+    name="mixedopt",
+    help="Train hard-threshold neural networks by mixed convex-combinatorial optimization.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn mixedopt errors into a one-line message and a non-zero exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Error as exc:
+            raise fail(str(exc)) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _main(
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output (-v info, -vv debug)."
+    ),
+) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("datasets")
+@handle_errors
+def datasets_cmd(
+    name: str = typer.Argument(
+        None, help="Describe one data set (a built-in name or a .csv/.dat path)."
+    ),
+) -> None:
+    """List the built-in data sets with sizes and class balance, or describe one."""
+    from mixedopt import datasets
+
+    names = [name] if name else datasets.available()
+    table = Table(title="mixedopt data sets" if not name else None)
+    for col in ("name", "samples", "features", "classes", "class balance", "source"):
+        table.add_column(col, overflow="fold")
+    for n in names:
+        info = datasets.describe(n)
+        counts = info.class_counts or {}
+        balance = ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:6])
+        if len(counts) > 6:
+            balance += ", ..."
+        table.add_row(
+            info.name,
+            str(info.n_samples),
+            str(info.n_features),
+            str(len(counts)),
+            balance,
+            info.source or "",
+        )
+    console.print(table)
+
+
+@app.command("demo")
+@handle_errors
+def demo_cmd(
+    seed: int = typer.Option(0, help="Random seed."),
+) -> None:
+    """A short tour: exact training of a tiny net, then training on a real data set."""
+    from mixedopt._demo import run_demo
+
+    run_demo(console, seed=seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``mixedopt`` console script."""
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="mixedopt")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,708 @@
+"""ThresholdNet: a feed-forward network of hard-threshold units, in numpy.
+
+A network with layer sizes ``[d, n_1, ..., n_L]`` has ``L`` affine layers
+``z_l = a_{l-1} W_l^T + b_l`` (``W_l`` has shape ``(n_l, n_{l-1})``). Hidden layers apply a
+hard-threshold activation (``sign`` by default, see :mod:`mixedopt.activations`); the output
+layer is read as
+
+* **binary** (one output unit): class ``classes[1]`` if ``z >= 0`` else ``classes[0]``
+  (sign(0) = +1, the convention of the whole package);
+* **multi-class** (one unit per class): ``argmax`` of the pre-activations; ties go to the
+  lowest class index, deterministically.
+
+When weights, biases and inputs are all integer-valued the forward pass runs in exact
+``int64`` arithmetic, so a network returned by an exact solver is re-evaluated without any
+rounding.
+
+Examples
+--------
+>>> import numpy as np
+>>> import mixedopt as mo
+>>> net = mo.ThresholdNet(
+...     weights=[np.array([[1, 1], [-1, -1]]), np.array([[1, 1]])],
+...     biases=[np.array([-1, -1]), np.array([1])],
+... )
+>>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])
+>>> net.predict(X)                      # XOR of the two inputs, as ±1
+array([ 1, -1, -1,  1])
+>>> [a.shape for a in net.activations(X)]
+[(4, 2)]
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mixedopt import activations as _act
+from mixedopt._validation import check_array, check_labels, is_integral
+from mixedopt.errors import ModelFileError, ValidationError
+
+__all__ = ["LayerSummary", "NetSummary", "ThresholdNet", "infer_domain"]
+
+logger = logging.getLogger(__name__)
+
+FORMAT_NAME = "mixedopt.ThresholdNet"
+FORMAT_VERSION = 1
+DOMAINS = ("binary", "ternary", "integer", "real")
+OUTPUTS = ("sign", "argmax")
+
+
+def infer_domain(*arrays: np.ndarray) -> str:
+    """Smallest weight domain containing every value: binary, ternary, integer or real.
+
+    >>> infer_domain(np.array([1, -1]), np.array([0]))
+    'ternary'
+    """
+    vals = np.concatenate([np.ravel(a) for a in arrays]) if arrays else np.zeros(0)
+    if vals.size == 0:
+        return "binary"
+    if not is_integral(vals):
+        return "real"
+    u = set(np.unique(vals).tolist())
+    if u <= {-1, 1}:
+        return "binary"
+    if u <= {-1, 0, 1}:
+        return "ternary"
+    return "integer"
+
+
+def _domain_bits(domain: str, bound: float) -> int:
+    if domain == "binary":
+        return 1
+    if domain == "ternary":
+        return 2
+    if domain == "integer":
+        return max(1, int(np.ceil(np.log2(2 * max(bound, 1) + 1))))
+    return 32
+
+
+def _as_weight_array(a: Any, name: str, ndim: int) -> np.ndarray:
+    arr = check_array(a, name=name, ndim=ndim, allow_empty=False)
+    if arr.dtype.kind in "iub" or is_integral(arr):
+        return arr.astype(np.int64)
+    return arr.astype(np.float64)
+
+
+def _affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A @ W.T + b`` in int64 when everything is integral, else float64."""
+    if W.dtype.kind == "i" and b.dtype.kind == "i":
+        if A.dtype.kind in "iub":
+            return A.astype(np.int64) @ W.T + b
+        if is_integral(A):
+            return A.astype(np.int64) @ W.T + b
+    return A.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """One row of :meth:`ThresholdNet.summary`."""
+
+    index: int
+    n_in: int
+    n_out: int
+    activation: str
+    domain: str
+    weight_bound: float
+    n_params: int
+    n_nonzero: int
+    bits: int
+
+    def memory_bytes(self, bits: int) -> float:
+        """Bytes to store this layer's parameters at ``bits`` bits each."""
+        return self.n_params * bits / 8
+
+
+@dataclass(frozen=True)
+class NetSummary:
+    """Bit-aware summary of a :class:`ThresholdNet` (print it, or call :meth:`to_dict`)."""
+
+    layers: tuple[LayerSummary, ...]
+
+    @property
+    def n_params(self) -> int:
+        return sum(r.n_params for r in self.layers)
+
+    def memory_bytes(self, bits: int | None = None) -> float:
+        """Total bytes at ``bits`` bits per parameter, or at each layer's domain width."""
+        return sum(r.memory_bytes(r.bits if bits is None else bits) for r in self.layers)
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = []
+        for r in self.layers:
+            rows.append(
+                {
+                    "layer": r.index,
+                    "shape": [r.n_out, r.n_in],
+                    "activation": r.activation,
+                    "domain": r.domain,
+                    "weight_bound": r.weight_bound,
+                    "params": r.n_params,
+                    "nonzero": r.n_nonzero,
+                    "bits": r.bits,
+                    "memory_bytes": {
+                        "1bit": r.memory_bytes(1),
+                        "2bit": r.memory_bytes(2),
+                        "32bit": r.memory_bytes(32),
+                        "domain": r.memory_bytes(r.bits),
+                    },
+                }
+            )
+        return {
+            "layers": rows,
+            "total_params": self.n_params,
+            "total_memory_bytes": {
+                "1bit": self.memory_bytes(1),
+                "2bit": self.memory_bytes(2),
+                "32bit": self.memory_bytes(32),
+                "domain": self.memory_bytes(None),
+            },
+            "compression_vs_32bit": (
+                self.memory_bytes(32) / self.memory_bytes(None) if self.n_params else 1.0
+            ),
+        }
+
+    def __str__(self) -> str:
+        head = [
+            "layer",
+            "shape",
+            "activation",
+            "weights",
+            "params",
+            "nonzero",
+            "1-bit",
+            "2-bit",
+            "32-bit",
+            "as stored",
+        ]
+        body = []
+        for r in self.layers:
+            dom = (
+                r.domain
+                if r.domain in ("binary", "ternary", "real")
+                else (f"int[-{r.weight_bound:g},{r.weight_bound:g}]")
+            )
+            body.append(
+                [
+                    str(r.index),
+                    f"{r.n_out}x{r.n_in}",
+                    r.activation,
+                    dom,
+                    str(r.n_params),
+                    str(r.n_nonzero),
+                    _bytes(r.memory_bytes(1)),
+                    _bytes(r.memory_bytes(2)),
+                    _bytes(r.memory_bytes(32)),
+                    _bytes(r.memory_bytes(r.bits)),
+                ]
+            )
+        body.append(
+            [
+                "total",
+                "",
+                "",
+                "",
+                str(self.n_params),
+                str(sum(r.n_nonzero for r in self.layers)),
+                _bytes(self.memory_bytes(1)),
+                _bytes(self.memory_bytes(2)),
+                _bytes(self.memory_bytes(32)),
+                _bytes(self.memory_bytes(None)),
+            ]
+        )
+        widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(head)]
+        line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()
+        out = [line, "-" * len(line)]
+        out += [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in body
+        ]
+        return "\n".join(out)
+
+
+def _bytes(n: float) -> str:
+    if n < 1024:
+        return f"{n:g} B"
+    if n < 1024**2:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / 1024**2:.1f} MiB"
+
+
+class ThresholdNet:
+    """Feed-forward network of hard-threshold units.
+
+    Parameters
+    ----------
+    weights : sequence of array-like
+        One matrix per layer, shape ``(n_out, n_in)``; consecutive shapes must chain.
+    biases : sequence of array-like, optional
+        One vector per layer, shape ``(n_out,)``; zeros when omitted.
+    activations : str or sequence of str, default "sign"
+        Hidden-layer activations (one name for all, or one per hidden layer):
+        ``"sign"``, ``"step"`` or ``"staircase<n>"``.
+    output : {"auto", "sign", "argmax"}, default "auto"
+        How the output layer is read: ``"sign"`` (binary, one unit) or ``"argmax"``
+        (multi-class, one unit per class). ``"auto"`` picks by the number of output units.
+    classes : sequence, optional
+        Labels returned by :meth:`predict`: ``[negative, positive]`` for a binary net, one per
+        output unit otherwise. Defaults to ``[-1, 1]`` (binary) or ``0..k-1``.
+    weight_domain : {"binary", "ternary", "integer", "real"}, optional
+        Declared weight domain (informational, used by :meth:`summary`); inferred per layer
+        when omitted.
+    metadata : dict, optional
+        Free-form JSON-serialisable information saved with the network (how it was trained).
+
+    Attributes
+    ----------
+    weights, biases : list of ndarray
+        Layer parameters (``int64`` when integral, else ``float64``).
+    sizes : list of int
+        ``[n_inputs, n_1, ..., n_outputs]``.
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[Any],
+        biases: Sequence[Any] | None = None,
+        activations: str | Sequence[str] = "sign",
+        *,
+        output: str = "auto",
+        classes: Sequence[Any] | None = None,
+        weight_domain: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or not weights:
+            raise ValidationError(
+                "weights must be a non-empty list of 2-D arrays, one per layer "
+                f"(shape (n_out, n_in)); got {type(weights).__name__}."
+            )
+        W = [_as_weight_array(w, f"weights[{i}]", 2) for i, w in enumerate(weights)]
+        if biases is None:
+            B = [np.zeros(w.shape[0], dtype=w.dtype) for w in W]
+        else:
+            if len(biases) != len(W):
+                raise ValidationError(
+                    f"got {len(W)} weight matrices but {len(biases)} bias vectors; give one "
+                    "bias vector per layer."
+                )
+            B = [
+                _as_weight_array(np.atleast_1d(b), f"biases[{i}]", 1) for i, b in enumerate(biases)
+            ]
+        for i, (w, b) in enumerate(zip(W, B, strict=True)):
+            if b.shape != (w.shape[0],):
+                raise ValidationError(
+                    f"biases[{i}] has shape {b.shape} but layer {i} has {w.shape[0]} units."
+                )
+            if i and W[i - 1].shape[0] != w.shape[1]:
+                raise ValidationError(
+                    f"layer {i} expects {w.shape[1]} inputs but layer {i - 1} has "
+                    f"{W[i - 1].shape[0]} units; weights must chain (n_out, n_in)."
+                )
+        # keep exact integer arithmetic only if a whole layer is integral
+        for i in range(len(W)):
+            if W[i].dtype.kind != B[i].dtype.kind:
+                W[i], B[i] = W[i].astype(np.float64), B[i].astype(np.float64)
+        self.weights: list[np.ndarray] = W
+        self.biases: list[np.ndarray] = B
+
+        n_hidden = len(W) - 1
+        if isinstance(activations, (str, _act.Activation)):
+            acts = [activations] * n_hidden
+        else:
+            acts = list(activations)
+            if len(acts) != n_hidden:
+                raise ValidationError(
+                    f"got {len(acts)} activations for {n_hidden} hidden layer(s); give one "
+                    "name for all or one per hidden layer."
+                )
+        self._acts = [_act.get(a) for a in acts]
+
+        n_out = W[-1].shape[0]
+        if output == "auto":
+            output = "sign" if n_out == 1 else "argmax"
+        if output not in OUTPUTS:
+            raise ValidationError(f"output must be 'auto', 'sign' or 'argmax', got {output!r}.")
+        if output == "sign" and n_out != 1:
+            raise ValidationError(
+                f"output='sign' needs exactly one output unit, the last layer has {n_out}."
+            )
+        if output == "argmax" and n_out < 2:
+            raise ValidationError("output='argmax' needs at least two output units.")
+        self.output = output
+
+        if classes is None:
+            classes = [-1, 1] if output == "sign" else list(range(n_out))
+        cls = np.asarray(list(classes))
+        expected = 2 if output == "sign" else n_out
+        if cls.ndim != 1 or cls.shape[0] != expected:
+            raise ValidationError(
+                f"classes must list {expected} labels for this output layer, got {cls.shape[0]}."
+            )
+        self.classes = cls
+
+        if weight_domain is not None and weight_domain not in DOMAINS:
+            raise ValidationError(f"weight_domain must be one of {DOMAINS}, got {weight_domain!r}.")
+        self.weight_domain = weight_domain
+        self.metadata: dict[str, Any] = dict(metadata or {})
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def sizes(self) -> list[int]:
+        """Layer widths ``[n_inputs, n_1, ..., n_outputs]``."""
+        return [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
+
+    @property
+    def n_layers(self) -> int:
+        """Number of affine layers (hidden layers + output layer)."""
+        return len(self.weights)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def hidden_sizes(self) -> list[int]:
+        return self.sizes[1:-1]
+
+    @property
+    def activation_names(self) -> list[str]:
+        """Names of the hidden-layer activations."""
+        return [a.name for a in self._acts]
+
+    def layer_domains(self) -> list[str]:
+        """Inferred weight domain of each layer (weights and bias together)."""
+        return [infer_domain(w, b) for w, b in zip(self.weights, self.biases, strict=True)]
+
+    # ---------------------------------------------------------------- forward
+    def _check_X(self, X: Any) -> np.ndarray:
+        Xa = check_array(X, name="X")
+        if Xa.shape[1] != self.n_inputs:
+            raise ValidationError(
+                f"X has {Xa.shape[1]} features, but this network expects {self.n_inputs}."
+            )
+        return Xa
+
+    def forward(self, X: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Full forward pass.
+
+        Returns
+        -------
+        pre : list of ndarray
+            Pre-activations of every layer, shape ``(n_samples, n_l)``.
+        post : list of ndarray
+            Activations of every hidden layer, shape ``(n_samples, n_l)``.
+        """
+        a = self._check_X(X)
+        pre, post = [], []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            z = _affine(a, w, b)
+            pre.append(z)
+            if i < len(self._acts):
+                a = self._acts[i](z)
+                post.append(a)
+        return pre, post
+
+    def activations(self, X: Any) -> list[np.ndarray]:
+        """Hidden-layer activations (the realised targets), one ``(n_samples, n_l)`` array
+        per hidden layer; ``±1`` for sign units."""
+        return self.forward(X)[1]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Output pre-activations: shape ``(n_samples,)`` for a binary net, else
+        ``(n_samples, n_classes)``."""
+        z = self.forward(X)[0][-1]
+        return z[:, 0] if self.output == "sign" else z
+
+    def predict_codes(self, X: Any) -> np.ndarray:
+        """Predicted class indices (``0..k-1``; for a binary net 1 iff ``z >= 0``)."""
+        z = self.decision_function(X)
+        if self.output == "sign":
+            return (z >= 0).astype(np.int64)
+        return np.argmax(z, axis=1).astype(np.int64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels (from :attr:`classes`)."""
+        return self.classes[self.predict_codes(X)]
+
+    def n_errors(self, X: Any, y: Any) -> int:
+        """Number of misclassified samples (exact, by the true forward pass)."""
+        Xa = self._check_X(X)
+        ya = check_labels(y, n_samples=Xa.shape[0])
+        return int(np.count_nonzero(self.predict(Xa) != ya))
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy on ``(X, y)``."""
+        Xa = self._check_X(X)
+        return 1.0 - self.n_errors(Xa, y) / Xa.shape[0]
+
+    # ----------------------------------------------------------- construction
+    @classmethod
+    def random(
+        cls,
+        sizes: Sequence[int],
+        seed: int | None = 0,
+        *,
+        weights: str = "real",
+        weight_bound: int = 3,
+        activation: str = "sign",
+        output: str = "auto",
+        classes: Sequence[Any] | None = None,
+    ) -> ThresholdNet:
+        """A random network with layer widths ``sizes = [n_in, n_1, ..., n_out]``.
+
+        Parameters
+        ----------
+        weights : {"real", "integer", "binary", "ternary"}
+            ``real`` draws N(0, 1/n_in) weights and N(0, 1/n_in) biases; the discrete domains
+            draw uniformly (``integer`` in ``[-weight_bound, weight_bound]``).
+
+        >>> net = ThresholdNet.random([6, 3, 1], seed=0, weights="integer")
+        >>> net.sizes, net.layer_domains()[0] in ("integer", "ternary")
+        ([6, 3, 1], True)
+        """
+        sz = list(sizes)
+        if len(sz) < 2 or any(
+            isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sz
+        ):
+            raise ValidationError(
+                f"sizes must list at least two positive integers [n_in, ..., n_out], got {sizes!r}."
+            )
+        if weights not in DOMAINS:
+            raise ValidationError(f"weights must be one of {DOMAINS}, got {weights!r}.")
+        rng = np.random.default_rng(seed)
+        W, B = [], []
+        for n_in, n_out in itertools.pairwise(sz):
+            if weights == "real":
+                W.append(rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_out, n_in)))
+                B.append(rng.normal(0.0, 1.0 / np.sqrt(n_in), size=n_out))
+            elif weights == "binary":
+                W.append(rng.choice([-1, 1], size=(n_out, n_in)))
+                B.append(rng.choice([-1, 1], size=n_out))
+            elif weights == "ternary":
+                W.append(rng.integers(-1, 2, size=(n_out, n_in)))
+                B.append(rng.integers(-1, 2, size=n_out))
+            else:
+                k = int(weight_bound)
+                if k < 1:
+                    raise ValidationError(f"weight_bound must be >= 1, got {weight_bound!r}.")
+                W.append(rng.integers(-k, k + 1, size=(n_out, n_in)))
+                B.append(rng.integers(-k, k + 1, size=n_out))
+        return cls(W, B, activation, output=output, classes=classes, weight_domain=weights)
+
+    def copy(self) -> ThresholdNet:
+        return ThresholdNet.from_dict(self.to_dict())
+
+    # ------------------------------------------------------------ serialising
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable description (weights as nested lists)."""
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "sizes": self.sizes,
+            "activations": self.activation_names,
+            "output": self.output,
+            "classes": _to_json_list(self.classes),
+            "weight_domain": self.weight_domain,
+            "metadata": self.metadata,
+            "weights": [w.tolist() for w in self.weights],
+            "biases": [b.tolist() for b in self.biases],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ThresholdNet:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(d, dict) or d.get("format") != FORMAT_NAME:
+            raise ModelFileError(
+                f"not a mixedopt network description (expected format {FORMAT_NAME!r})."
+            )
+        try:
+            return cls(
+                [np.asarray(w) for w in d["weights"]],
+                [np.asarray(b) for b in d["biases"]],
+                d.get("activations") or "sign",
+                output=d.get("output", "auto"),
+                classes=d.get("classes"),
+                weight_domain=d.get("weight_domain"),
+                metadata=d.get("metadata") or {},
+            )
+        except KeyError as exc:
+            raise ModelFileError(f"network description lacks the field {exc}.") from exc
+        except ValidationError as exc:
+            raise ModelFileError(f"network description is inconsistent: {exc}") from exc
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the network to ``path`` as ``.npz`` arrays plus JSON metadata (no pickle).
+
+        The write is atomic: a temporary file in the same folder is renamed over ``path``.
+        Returns the path written.
+        """
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        meta = self.to_dict()
+        del meta["weights"], meta["biases"]
+        meta["n_layers"] = self.n_layers
+        arrays: dict[str, np.ndarray] = {
+            "__meta__": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+        }
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            arrays[f"W{i}"] = w
+            arrays[f"b{i}"] = b
+        _atomic_savez(path, arrays)
+        logger.debug("saved %s network to %s", self.sizes, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ThresholdNet:
+        """Read a network written by :meth:`save` (``allow_pickle=False``).
+
+        Raises
+        ------
+        ModelFileError
+            If the file is missing, truncated, corrupt, or not a mixedopt network.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise ModelFileError(f"model file {str(path)!r} does not exist.")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                files = set(z.files)
+                if "__meta__" not in files:
+                    raise ModelFileError(
+                        f"{str(path)!r} is an .npz file but not a mixedopt network "
+                        "(no metadata record); was it written by ThresholdNet.save?"
+                    )
+                meta = json.loads(bytes(z["__meta__"]).decode("utf-8"))
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+                    raise ModelFileError(f"{str(path)!r} is not a mixedopt network file.")
+                version = meta.get("format_version")
+                if not isinstance(version, int) or version > FORMAT_VERSION:
+                    raise ModelFileError(
+                        f"{str(path)!r} has format version {version!r}; this mixedopt reads "
+                        f"up to {FORMAT_VERSION}. Upgrade mixedopt."
+                    )
+                n = int(meta["n_layers"])
+                missing = [k for i in range(n) for k in (f"W{i}", f"b{i}") if k not in files]
+                if missing:
+                    raise ModelFileError(f"{str(path)!r} is truncated: missing {missing}.")
+                meta["weights"] = [z[f"W{i}"] for i in range(n)]
+                meta["biases"] = [z[f"b{i}"] for i in range(n)]
+        except ModelFileError:
+            raise
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            EOFError,
+            zipfile.BadZipFile,
+            UnicodeDecodeError,
+        ) as exc:
+            raise ModelFileError(
+                f"could not read model file {str(path)!r}: it is corrupt or not a mixedopt "
+                f"network ({type(exc).__name__}: {exc})."
+            ) from exc
+        net = cls.from_dict(meta)
+        if net.sizes != list(meta.get("sizes", net.sizes)):
+            raise ModelFileError(f"{str(path)!r}: stored sizes do not match the arrays.")
+        return net
+
+    # ------------------------------------------------------------------ report
+    def summary(self) -> NetSummary:
+        """Bit-aware per-layer summary: shape, activation, weight domain, parameters and
+        memory at 1, 2 and 32 bits per parameter.
+
+        >>> print(ThresholdNet.random([4, 2, 1], weights="binary").summary())  # doctest: +SKIP
+        """
+        rows = []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            dom = infer_domain(w, b)
+            if self.weight_domain is not None and DOMAINS.index(self.weight_domain) > DOMAINS.index(
+                dom
+            ):
+                dom = self.weight_domain
+            bound = float(max(np.max(np.abs(w)), np.max(np.abs(b)))) if w.size else 0.0
+            act = self._acts[i].name if i < len(self._acts) else f"output:{self.output}"
+            rows.append(
+                LayerSummary(
+                    index=i,
+                    n_in=w.shape[1],
+                    n_out=w.shape[0],
+                    activation=act,
+                    domain=dom,
+                    weight_bound=bound,
+                    n_params=int(w.size + b.size),
+                    n_nonzero=int(np.count_nonzero(w) + np.count_nonzero(b)),
+                    bits=_domain_bits(dom, bound),
+                )
+            )
+        return NetSummary(tuple(rows))
+
+    def integer_weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The discrete weights and biases as ``int64`` arrays (one call, as in Larq's
+        ``quantized_scope``).
+
+        Raises
+        ------
+        ValidationError
+            If some layer has non-integer weights.
+        """
+        out_w, out_b = [], []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if not (is_integral(w) and is_integral(b)):
+                raise ValidationError(f"layer {i} has real-valued weights; nothing to extract.")
+            out_w.append(np.asarray(w, dtype=np.int64))
+            out_b.append(np.asarray(b, dtype=np.int64))
+        return out_w, out_b
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ThresholdNet):
+            return NotImplemented
+        return (
+            self.sizes == other.sizes
+            and self.activation_names == other.activation_names
+            and self.output == other.output
+            and np.array_equal(self.classes, other.classes)
+            and all(np.array_equal(a, b) for a, b in zip(self.weights, other.weights, strict=True))
+            and all(np.array_equal(a, b) for a, b in zip(self.biases, other.biases, strict=True))
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        acts = ",".join(sorted(set(self.activation_names))) or "-"
+        doms = ",".join(dict.fromkeys(self.layer_domains()))
+        return (
+            f"ThresholdNet(sizes={self.sizes}, activations={acts}, output={self.output}, "
+            f"weights={doms})"
+        )
+
+
+def _to_json_list(a: np.ndarray) -> list[Any]:
+    return [v.item() if isinstance(v, np.generic) else v for v in a.tolist()]
+
+
+def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
