@@ -1,0 +1,290 @@
+"""TrainingProblem: data + architecture + weight domain + objective, validated once.
+
+Every exact or heuristic trainer receives a :class:`TrainingProblem`; it never has to
+re-validate inputs. Conventions:
+
+* hidden units are ``sign`` units, sign(0) = +1;
+* a **binary** problem has one output unit read as ``class 1 iff z >= 0``; a **multi-class**
+  problem has one output unit per class read by ``argmax`` with ties to the lowest index;
+* weight domains: ``binary`` {-1, +1}, ``ternary`` {-1, 0, 1}, ``integer`` [-K, K] and
+  ``real`` (bounded by ``weight_bound`` when a model needs a box). Biases share the domain of
+  the weights (binary nets take integer biases in [-n_in, n_in]: see :meth:`bias_bounds`);
+* objectives: ``errors`` (minimise the (weighted) number of misclassified examples),
+  ``weights`` (minimise the number of nonzero weights subject to zero errors), ``margin``
+  (maximise the margin subject to zero errors); a tuple means lexicographic order.
+
+Examples
+--------
+>>> import mixedopt as mo
+>>> from mixedopt.problem import TrainingProblem
+>>> X, y, _ = mo.datasets.planted(m=50, d=3, h=2, seed=0)
+>>> p = TrainingProblem.from_data(X, y, hidden=[2], weights="integer", weight_bound=3)
+>>> p.sizes, p.is_binary, p.integral
+([3, 2, 1], True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mixedopt._validation import (
+    as_sequence_of_ints,
+    check_labels,
+    check_X_y,
+    encode_labels,
+    is_integral,
+)
+from mixedopt.errors import ValidationError
+from mixedopt.network import ThresholdNet
+
+__all__ = ["DOMAINS", "OBJECTIVES", "TrainingProblem", "parse_objective"]
+
+DOMAINS = ("binary", "ternary", "integer", "real")
+OBJECTIVES = ("errors", "weights", "margin")
+
+
+def parse_objective(objective: str | Sequence[str]) -> tuple[str, ...]:
+    """Normalise an objective spec: ``"errors"``, ``"errors,weights"`` or a sequence.
+
+    >>> parse_objective("errors,margin")
+    ('errors', 'margin')
+    """
+    if isinstance(objective, str):
+        parts = tuple(p.strip() for p in objective.replace("+", ",").split(",") if p.strip())
+    else:
+        parts = tuple(objective)
+    if not parts:
+        raise ValidationError("objective must name at least one of " + ", ".join(OBJECTIVES))
+    for p in parts:
+        if p not in OBJECTIVES:
+            raise ValidationError(
+                f"unknown objective {p!r}; choose from {', '.join(OBJECTIVES)} or a "
+                "lexicographic combination like 'errors,weights'."
+            )
+    if len(set(parts)) != len(parts):
+        raise ValidationError(f"objective {objective!r} repeats a criterion.")
+    return parts
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingProblem:
+    """A validated training problem for a sign network.
+
+    Use :meth:`from_data` to build one; the fields are then consistent and typed:
+
+    Attributes
+    ----------
+    X : ndarray, shape (m, d)
+        Inputs; ``int64`` when every value is an integer (exact arithmetic), else float64.
+    y : ndarray, shape (m,)
+        Class codes ``0..k-1`` (index into :attr:`classes`).
+    classes : ndarray
+        Original labels.
+    hidden : tuple of int
+        Hidden layer widths (may be empty: a single layer of output units).
+    weights : str
+        Weight domain.
+    weight_bound : int or float
+        ``K`` for the ``integer`` domain (weights and biases in ``[-K, K]``), 1 for binary and
+        ternary, the box for ``real`` weights.
+    objective : tuple of str
+        Lexicographic objective.
+    sample_weight : ndarray of int64, shape (m,)
+        Positive integer weight of each example in the ``errors`` objective (all ones by
+        default).
+    margin : float
+        For ``real`` weights: an inactive unit needs ``z <= -margin`` (an active one
+        ``z >= 0``); with integer data and weights the margin is exactly 1.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    classes: np.ndarray
+    hidden: tuple[int, ...]
+    weights: str = "integer"
+    weight_bound: float = 3
+    objective: tuple[str, ...] = ("errors",)
+    sample_weight: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=np.int64))
+    margin: float = 1.0
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_data(
+        cls,
+        X: Any,
+        y: Any,
+        *,
+        hidden: int | Sequence[int] | str = (),
+        weights: str = "integer",
+        weight_bound: float | None = None,
+        objective: str | Sequence[str] = "errors",
+        sample_weight: Any = None,
+        margin: float | None = None,
+    ) -> TrainingProblem:
+        """Validate data and settings (clear :class:`ValidationError` on bad input)."""
+        Xa, ya = check_X_y(X, y)
+        hid = tuple(as_sequence_of_ints(hidden, name="hidden")) if hidden != () else ()
+        if any(h < 1 for h in hid):
+            raise ValidationError(f"hidden layer widths must be >= 1, got {list(hid)}.")
+        if weights not in DOMAINS:
+            raise ValidationError(f"weights must be one of {', '.join(DOMAINS)}, got {weights!r}.")
+        if weights in ("binary", "ternary"):
+            if weight_bound not in (None, 1):
+                raise ValidationError(
+                    f"weight_bound={weight_bound!r} makes no sense with {weights} weights "
+                    "(they are bounded by 1); leave it out or use weights='integer'."
+                )
+            K: float = 1
+        elif weights == "integer":
+            K = 3 if weight_bound is None else weight_bound
+            if isinstance(K, bool) or int(K) != K or K < 1:
+                raise ValidationError(
+                    f"weight_bound must be a positive integer for integer weights, got {K!r}."
+                )
+            K = int(K)
+        else:
+            K = 1.0 if weight_bound is None else float(weight_bound)
+            if not np.isfinite(K) or K <= 0:
+                raise ValidationError(f"weight_bound must be > 0, got {weight_bound!r}.")
+        obj = parse_objective(objective)
+        classes, codes = encode_labels(ya)
+        if sample_weight is None:
+            sw = np.ones(Xa.shape[0], dtype=np.int64)
+        else:
+            sw_raw = check_labels(sample_weight, name="sample_weight", n_samples=Xa.shape[0])
+            if not is_integral(np.asarray(sw_raw, dtype=np.float64)) or np.any(sw_raw < 1):
+                raise ValidationError(
+                    "sample_weight must hold positive integers (an example's multiplicity "
+                    "in the error count); scale and round real weights first."
+                )
+            sw = np.asarray(sw_raw, dtype=np.int64)
+        Xc = Xa.astype(np.int64) if is_integral(Xa) else Xa.astype(np.float64)
+        if margin is None:
+            margin = 1.0
+        if not np.isfinite(margin) or margin <= 0:
+            raise ValidationError(f"margin must be > 0, got {margin!r}.")
+        return cls(
+            X=Xc,
+            y=codes,
+            classes=classes,
+            hidden=hid,
+            weights=weights,
+            weight_bound=K,
+            objective=obj,
+            sample_weight=sw,
+            margin=float(margin),
+        )
+
+    # --------------------------------------------------------------- geometry
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.classes.shape[0])
+
+    @property
+    def is_binary(self) -> bool:
+        return self.n_classes == 2
+
+    @property
+    def n_outputs(self) -> int:
+        """1 for a binary problem, else one output unit per class."""
+        return 1 if self.is_binary else self.n_classes
+
+    @property
+    def sizes(self) -> list[int]:
+        """Layer widths ``[d, *hidden, n_outputs]``."""
+        return [self.n_features, *self.hidden, self.n_outputs]
+
+    @property
+    def integral(self) -> bool:
+        """True when inputs are integers and weights discrete: every pre-activation is an
+        integer, so ``z < 0`` is exactly ``z <= -1``."""
+        return self.X.dtype.kind == "i" and self.weights != "real"
+
+    @property
+    def y_pm(self) -> np.ndarray:
+        """Binary labels as ±1 (``+1`` for class code 1). Only for binary problems."""
+        if not self.is_binary:
+            raise ValidationError("y_pm is only defined for binary problems.")
+        return np.where(self.y == 1, 1, -1).astype(np.int8)
+
+    def bias_bounds(self, layer: int) -> tuple[float, float]:
+        """Box for the biases of ``layer`` (0 = first hidden layer).
+
+        Biases share the weight domain, except for ``binary`` weights where a ±1 bias would
+        cripple a unit: there the bias is an integer in ``[-n_in, n_in]``.
+        """
+        n_in = self.sizes[layer]
+        if self.weights == "binary":
+            return (-n_in, n_in)
+        return (-self.weight_bound, self.weight_bound)
+
+    # ------------------------------------------------------------- evaluation
+    def make_net(
+        self,
+        weights: Sequence[np.ndarray],
+        biases: Sequence[np.ndarray],
+        metadata: dict[str, Any] | None = None,
+    ) -> ThresholdNet:
+        """Wrap solver output as a :class:`ThresholdNet` with this problem's classes."""
+        return ThresholdNet(
+            [np.asarray(w) for w in weights],
+            [np.asarray(b) for b in biases],
+            "sign",
+            output="sign" if self.is_binary else "argmax",
+            classes=self.classes,
+            weight_domain=self.weights,
+            metadata=metadata,
+        )
+
+    def predict_codes(self, net: ThresholdNet) -> np.ndarray:
+        """Class codes predicted by ``net`` on the training inputs (true forward pass)."""
+        return net.predict_codes(self.X)
+
+    def errors(self, net: ThresholdNet) -> int:
+        """Weighted number of training errors of ``net`` (true forward pass)."""
+        wrong = self.predict_codes(net) != self.y
+        return int(np.sum(self.sample_weight[wrong]))
+
+    def check_net(self, net: ThresholdNet) -> None:
+        """Raise :class:`ValidationError` if ``net`` does not fit this problem's shape or
+        weight domain (used for warm starts)."""
+        if net.sizes != self.sizes:
+            raise ValidationError(
+                f"warm start has layer sizes {net.sizes}, the problem needs {self.sizes}."
+            )
+        for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+            lo, hi = self.bias_bounds(i)
+            if self.weights != "real":
+                if not (is_integral(w) and is_integral(b)):
+                    raise ValidationError(f"warm start layer {i} has non-integer weights.")
+                allowed = {"binary": {-1, 1}, "ternary": {-1, 0, 1}}.get(self.weights)
+                if allowed is not None and not set(np.unique(w).tolist()) <= allowed:
+                    raise ValidationError(
+                        f"warm start layer {i} has weights outside the {self.weights} domain."
+                    )
+            if np.max(np.abs(w), initial=0) > self.weight_bound or np.any(b < lo) or np.any(b > hi):
+                raise ValidationError(
+                    f"warm start layer {i} has weights or biases outside the bound "
+                    f"{self.weight_bound}."
+                )
+
+    def describe(self) -> str:
+        dom = self.weights if self.weights != "integer" else f"integer[-{self.weight_bound},"
+        if self.weights == "integer":
+            dom += f"{self.weight_bound}]"
+        return (
+            f"{self.n_samples} examples, sizes {'-'.join(map(str, self.sizes))}, {dom} "
+            f"weights, objective {'>'.join(self.objective)}"
+        )
