@@ -81,22 +81,26 @@ def datasets_cmd(
 
     names = [name] if name else datasets.available()
     table = Table(title="mixedopt data sets" if not name else None)
-    for col in ("name", "samples", "features", "classes", "class balance", "source"):
-        table.add_column(col, overflow="fold")
+    for col in ("name", "samples", "features", "classes", "class counts", "minority"):
+        table.add_column(col, no_wrap=True)
+    if name:
+        table.add_column("source")
     for n in names:
         info = datasets.describe(n)
-        counts = info.class_counts or {}
-        balance = ", ".join(f"{k}: {v}" for k, v in list(counts.items())[:6])
-        if len(counts) > 6:
-            balance += ", ..."
-        table.add_row(
+        counts = list((info.class_counts or {}).values())
+        shown = "/".join(str(c) for c in counts[:4]) + ("/..." if len(counts) > 4 else "")
+        minority = f"{min(counts) / sum(counts):.0%}" if counts else "-"
+        row = [
             info.name,
             str(info.n_samples),
             str(info.n_features),
             str(len(counts)),
-            balance,
-            info.source or "",
-        )
+            shown,
+            minority,
+        ]
+        if name:
+            row.append(info.source or "")
+        table.add_row(*row)
     console.print(table)
 
 
