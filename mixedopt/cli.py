@@ -81,7 +81,7 @@ def datasets_cmd(
 
     names = [name] if name else datasets.available()
     table = Table(title="mixedopt data sets" if not name else None)
-    for col in ("name", "samples", "features", "classes", "class counts", "minority"):
+    for col in ("name", "samples", "features", "classes", "class counts", "min %"):
         table.add_column(col, no_wrap=True)
     if name:
         table.add_column("source")
