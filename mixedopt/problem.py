@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -279,6 +279,148 @@ class TrainingProblem:
                     f"warm start layer {i} has weights or biases outside the bound "
                     f"{self.weight_bound}."
                 )
+
+    # ------------------------------------------------------------- objectives
+    @property
+    def maximize(self) -> bool:
+        """True when the primary criterion is maximised (``margin``)."""
+        return self.objective[0] == "margin"
+
+    @property
+    def hard(self) -> bool:
+        """True when zero training errors are required (primary criterion not ``errors``)."""
+        return self.objective[0] != "errors"
+
+    @property
+    def eps(self) -> float:
+        """Gap below zero of an inactive unit in the models: ``z <= -eps``.
+
+        1 for integral problems (exact), :attr:`margin` otherwise.
+        """
+        return 1.0 if self.integral else self.margin
+
+    @property
+    def n_params(self) -> int:
+        """Number of weights and biases of a net of this shape."""
+        s = self.sizes
+        return sum(s[i + 1] * (s[i] + 1) for i in range(len(s) - 1))
+
+    def z_bound(self, layer: int) -> np.ndarray:
+        """Per-example bound on ``|z|`` of any unit of ``layer`` (0 = first hidden layer).
+
+        Shape ``(n_samples,)``: ``K * ||x_k||_1 + B`` for the first layer,
+        ``K * n_in + B`` after (``B`` the bias bound).
+        """
+        lo, hi = self.bias_bounds(layer)
+        B = max(abs(lo), abs(hi))
+        K = self.weight_bound
+        if layer == 0:
+            return K * np.abs(self.X).sum(axis=1) + B
+        return np.full(self.n_samples, K * self.sizes[layer] + B, dtype=np.float64)
+
+    def margin_range(self) -> float:
+        """An upper bound on :meth:`margin_value` of any net of this shape (0 with no examples)."""
+        if self.n_samples == 0:
+            return 0.0
+        total = 0.0
+        n_layers = len(self.sizes) - 1
+        for layer in range(n_layers):
+            zb = float(np.min(self.z_bound(layer)))
+            if layer < n_layers - 1:
+                total += self.sizes[layer + 1] * zb
+            else:
+                total += zb if self.is_binary else 2 * zb
+        return float(np.floor(total)) if self.integral else total
+
+    def unit_margins(self, net: ThresholdNet) -> list[np.ndarray]:
+        """Margin of every unit on the training set (true forward pass).
+
+        A hidden unit's margin is ``min_k s(z_k)`` with ``s(z) = z`` for ``z >= 0`` and
+        ``s(z) = -eps - z`` below (``eps`` = :attr:`eps`): how far each example is from
+        flipping, on its own side. The output layer (last entry, one value) measures the
+        correctly classified examples only: ``s`` on the label's side for a binary net;
+        ``min_{j != c} z_c - z_j - eps [j < c]`` for argmax with true class ``c``. Empty
+        minima are 0.
+        """
+        pre, _ = net.forward(self.X)
+        eps = self.eps
+        out: list[np.ndarray] = []
+        for z in pre[:-1]:
+            s = np.where(z >= 0, z, -eps - z)
+            out.append(np.min(s, axis=0) if s.shape[0] else np.zeros(s.shape[1]))
+        z = pre[-1]
+        ok = self.predict_codes(net) == self.y
+        if self.is_binary:
+            zz = z[:, 0]
+            s = np.where(self.y == 1, zz, -eps - zz)
+        else:
+            k = np.arange(self.n_samples)
+            zc = z[k, self.y]
+            diff = zc[:, None] - z - eps * (np.arange(z.shape[1])[None, :] < self.y[:, None])
+            diff[k, self.y] = np.inf
+            s = diff.min(axis=1)
+        s = s[ok]
+        out.append(np.array([np.min(s) if s.size else 0.0]))
+        return out
+
+    def margin_value(self, net: ThresholdNet) -> float:
+        """Sum of the unit margins (:meth:`unit_margins`): the ``margin`` objective."""
+        v = float(sum(np.sum(m) for m in self.unit_margins(net)))
+        return int(v) if self.integral and v.is_integer() else v
+
+    @staticmethod
+    def n_nonzero(net: ThresholdNet) -> int:
+        """Number of nonzero weights and biases: the ``weights`` objective."""
+        return int(
+            sum(
+                np.count_nonzero(w) + np.count_nonzero(b)
+                for w, b in zip(net.weights, net.biases, strict=True)
+            )
+        )
+
+    def evaluate(self, net: ThresholdNet) -> dict[str, float]:
+        """True values of every criterion: ``{"errors", "weights", "margin"}``."""
+        return {
+            "errors": self.errors(net),
+            "weights": self.n_nonzero(net),
+            "margin": self.margin_value(net) if "margin" in self.objective else 0.0,
+        }
+
+    def is_feasible(self, net: ThresholdNet) -> bool:
+        """True when ``net`` satisfies the hard constraints (zero errors if :attr:`hard`)."""
+        return not self.hard or self.errors(net) == 0
+
+    def objective_value(self, net: ThresholdNet) -> float | None:
+        """True value of the primary criterion, or None when ``net`` is infeasible."""
+        if not self.is_feasible(net):
+            return None
+        c = self.objective[0]
+        if c == "errors":
+            return self.errors(net)
+        if c == "weights":
+            return self.n_nonzero(net)
+        return self.margin_value(net)
+
+    def sort_key(self, net: ThresholdNet) -> tuple[float, ...]:
+        """Lexicographic key, smaller is better: errors first, then the criteria in order
+        (margin negated). Infeasible nets of a hard objective sort after feasible ones."""
+        v = self.evaluate(net)
+        key = [float(v["errors"])]
+        for c in self.objective:
+            if c == "errors":
+                continue
+            key.append(-float(v[c]) if c == "margin" else float(v[c]))
+        return tuple(key)
+
+    # ------------------------------------------------------------- derived problems
+    def subset(self, index: Any) -> TrainingProblem:
+        """The same problem restricted to the examples ``index`` (classes kept)."""
+        idx = np.asarray(index)
+        return replace(self, X=self.X[idx], y=self.y[idx], sample_weight=self.sample_weight[idx])
+
+    def with_objective(self, objective: str | Sequence[str]) -> TrainingProblem:
+        """The same problem with another objective."""
+        return replace(self, objective=parse_objective(objective))
 
     def describe(self) -> str:
         dom = self.weights if self.weights != "integer" else f"integer[-{self.weight_bound},"
