@@ -291,13 +291,26 @@ class TrainingProblem:
         """True when zero training errors are required (primary criterion not ``errors``)."""
         return self.objective[0] != "errors"
 
-    @property
-    def eps(self) -> float:
-        """Gap below zero of an inactive unit in the models: ``z <= -eps``.
+    def layer_integral(self, layer: int) -> bool:
+        """True when every pre-activation of ``layer`` (0 = first hidden) is an integer:
+        discrete weights and integer inputs (hidden layers see ±1 inputs)."""
+        return self.weights != "real" and (layer > 0 or self.X.dtype.kind == "i")
 
-        1 for integral problems (exact), :attr:`margin` otherwise.
+    def eps(self, layer: int) -> float:
+        """Gap below zero of an inactive unit of ``layer`` in the models: ``z <= -eps``.
+
+        1 for integral layers (exact), :attr:`margin` otherwise.
         """
-        return 1.0 if self.integral else self.margin
+        return 1.0 if self.layer_integral(layer) else self.margin
+
+    def active_tol(self, layer: int) -> float:
+        """Least pre-activation of an active unit of ``layer`` in the models:
+        ``z >= active_tol``.
+
+        0 for integral layers; ``1e-4 * margin`` otherwise, so that LP/MIP solutions
+        (feasibility tolerance ~1e-6) never land on the wrong side of ``z = 0``.
+        """
+        return 0.0 if self.layer_integral(layer) else 1e-4 * self.margin
 
     @property
     def n_params(self) -> int:
@@ -336,19 +349,20 @@ class TrainingProblem:
         """Margin of every unit on the training set (true forward pass).
 
         A hidden unit's margin is ``min_k s(z_k)`` with ``s(z) = z`` for ``z >= 0`` and
-        ``s(z) = -eps - z`` below (``eps`` = :attr:`eps`): how far each example is from
+        ``s(z) = -eps - z`` below (``eps`` = :meth:`eps` of the layer): how far each example is from
         flipping, on its own side. The output layer (last entry, one value) measures the
         correctly classified examples only: ``s`` on the label's side for a binary net;
         ``min_{j != c} z_c - z_j - eps [j < c]`` for argmax with true class ``c``. Empty
         minima are 0.
         """
         pre, _ = net.forward(self.X)
-        eps = self.eps
         out: list[np.ndarray] = []
-        for z in pre[:-1]:
+        for layer, z in enumerate(pre[:-1]):
+            eps = self.eps(layer)
             s = np.where(z >= 0, z, -eps - z)
             out.append(np.min(s, axis=0) if s.shape[0] else np.zeros(s.shape[1]))
         z = pre[-1]
+        eps = self.eps(len(pre) - 1)
         ok = self.predict_codes(net) == self.y
         if self.is_binary:
             zz = z[:, 0]

@@ -461,7 +461,11 @@ def finalize(
         status = Status.UNKNOWN
     else:
         assert true_obj is not None
-        if raw.objective is not None and raw.net is net and not _close(raw.objective, true_obj):
+        if (
+            raw.objective is not None
+            and raw.net is net
+            and _better(problem, raw.objective, true_obj)
+        ):
             logger.warning(
                 "%s: the model believes objective %s but the true forward pass gives %s; "
                 "reporting the truth",
