@@ -88,12 +88,14 @@ from mixedopt.result import Progress, ProgressCallback, SolveResult, Status
 __all__ = [
     "LIMIT",
     "Backend",
+    "BuildInterrupted",
     "LexScalarizer",
     "LogCallback",
     "RawResult",
     "SolveContext",
     "SolveOptions",
     "finalize",
+    "key_better",
     "package_available",
 ]
 
@@ -161,6 +163,18 @@ def check_options(
         if cb is not None and not callable(cb):
             raise ValidationError(f"{name} must be callable or None, got {type(cb).__name__}.")
     return time_limit, int(seed), int(threads)
+
+
+class BuildInterrupted(Exception):
+    """Raised by :meth:`SolveContext.check` to abandon a model under construction."""
+
+
+def key_better(a: tuple[float, ...], b: tuple[float, ...], rtol: float = 1e-7) -> bool:
+    """True when sort key ``a`` is better (smaller) than ``b`` beyond float noise."""
+    for x, y in zip(a, b, strict=True):
+        if abs(x - y) > rtol * max(1.0, abs(x), abs(y)):
+            return x < y
+    return False
 
 
 # --------------------------------------------------------------------------- context
@@ -235,6 +249,12 @@ class SolveContext:
             or self.out_of_time()
         )
 
+    def check(self) -> None:
+        """Raise :class:`BuildInterrupted` when the solve should stop (call it while
+        building large models, so that a time limit also bounds model construction)."""
+        if self.stop_requested:
+            raise BuildInterrupted
+
     def interrupt(self) -> None:
         """Ask the solve to stop and return the best net so far (as Ctrl-C does)."""
         self.interrupted = True
@@ -264,7 +284,7 @@ class SolveContext:
         key = self.problem.sort_key(net)
         if self.options.first_solution and self.problem.is_feasible(net):
             self.first_solution_found = True
-        if self.best_key is not None and key >= self.best_key:
+        if self.best_key is not None and not key_better(key, self.best_key):
             return False
         self.best_net, self.best_key = net, key
         obj = self.problem.objective_value(net)
@@ -437,6 +457,8 @@ def finalize(
         ctx.incumbent(raw.net, source=backend, message="final")
     net = ctx.best_net
     bound = raw.bound if raw.bound is not None else ctx.best_bound
+    if bound is not None:
+        bound = float(bound) + 0.0  # no -0.0
     if bound is not None and ctx.best_bound is not None:
         bound = max(bound, ctx.best_bound) if not problem.maximize else min(bound, ctx.best_bound)
     info = dict(raw.info)
@@ -720,6 +742,9 @@ class Backend(ABC):
             logger.info("%s interrupted: returning the best net so far", self.name)
             ctx.interrupted = True
             raw = RawResult(native_status="__interrupted__")
+        except BuildInterrupted:
+            logger.info("%s: stopped while building the model", self.name)
+            raw = RawResult(native_status="__interrupted__", info={"stopped_in_build": True})
         if ctx.callback_error is not None:
             raise ctx.callback_error
         status_map = {**self.STATUS_MAP, "__interrupted__": LIMIT}

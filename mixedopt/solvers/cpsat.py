@@ -144,7 +144,7 @@ def run_solver(model: Any, ctx: SolveContext, decode, bound_of, source: str):
 class MonolithicModel:
     """The naive monolithic CP-SAT model of a :class:`TrainingProblem` (see module doc)."""
 
-    def __init__(self, problem: TrainingProblem) -> None:
+    def __init__(self, problem: TrainingProblem, ctx: SolveContext | None = None) -> None:
         if not problem.integral:
             raise ValidationError(
                 "the CP-SAT model needs integer inputs and discrete weights; quantise X "
@@ -198,6 +198,8 @@ class MonolithicModel:
             Z: list[list[Any]] = []
             if layer == 0:
                 for k in range(m):
+                    if ctx is not None and k % 64 == 0:
+                        ctx.check()
                     xk = X[k]
                     nzi = np.flatnonzero(xk)
                     Z.append(
@@ -210,6 +212,8 @@ class MonolithicModel:
                 assert prev_u is not None
                 prods = []
                 for k in range(m):
+                    if ctx is not None and k % 16 == 0:
+                        ctx.check()
                     zk = []
                     pk = []
                     for j in range(n_out):
@@ -232,6 +236,8 @@ class MonolithicModel:
             if not last:
                 U = np.empty((m, n_out), dtype=object)
                 for k in range(m):
+                    if ctx is not None and k % 64 == 0:
+                        ctx.check()
                     for j in range(n_out):
                         u = md.NewBoolVar(f"u{layer}_{k}_{j}")
                         U[k, j] = u
@@ -350,7 +356,7 @@ class CPSATBackend(Backend):
         check_native_params(native)
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
-        mm = MonolithicModel(problem)
+        mm = MonolithicModel(problem, ctx)
         if ctx.options.warm_start is not None:
             mm.add_hint(ctx.options.warm_start)
         elif ctx.best_net is not None:
