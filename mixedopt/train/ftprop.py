@@ -1,0 +1,641 @@
+"""FTPROP-MB: mini-batch feasible target propagation for hard-threshold networks, in numpy.
+
+Friesen & Domingos (ICLR 2018) train a network of hard-threshold units as a mixed
+convex-combinatorial problem: choosing the targets of the hidden units is discrete, and
+with targets fixed every unit is a separate convex problem. FTPROP-MB does this per
+mini-batch, layer by layer from the top (notes/ftprop.md §2.2):
+
+1. forward pass, keeping every layer's pre-activation ``Z`` and activation ``H``;
+2. for the output layer and then each hidden layer, going down: with the layer's
+   **pre-update** weights, choose the targets of the layer below (a *target step*:
+   ``gradient``, ``greedy`` or ``exact``, :mod:`mixedopt.train.targetsteps`), then update
+   the layer's own weights on its (weighted) loss (a *unit step*: optimiser steps on a
+   convex per-unit loss, or an exact per-unit fit, :mod:`mixedopt.train.unitsteps`).
+
+A layer's input during its update is the activation of the layer below (as in the paper's
+code); its targets are the hidden units' level indices (``-1/+1`` for sign units; one of
+``n + 1`` levels for ``staircase<n>``). The output loss is on the output pre-activation.
+With ``target_step="gradient"`` and ``unit_loss="soft-hinge"`` on sign units this is exactly
+backpropagation with ``tanh'`` as surrogate derivative (notes §3.1); ``"saturated-hinge"``
+gives the saturated straight-through estimator and ``"linear"`` the plain one.
+
+Conventions: sign(0) = +1 (the paper's code uses -1); a binary problem has one output unit
+(class ``classes[1]`` iff ``z >= 0``), a multi-class problem one unit per class (argmax).
+
+Examples
+--------
+>>> import mixedopt as mo
+>>> from mixedopt.train.ftprop import train_ftprop
+>>> X, y = mo.datasets.load("xor")
+>>> res = train_ftprop(X, y, hidden=[4], target_step="greedy", batch_size=None,
+...                    max_iter=200, random_state=0)
+>>> res.n_errors, res.status.value
+(0, 'feasible')
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from mixedopt._validation import check_X_y, encode_labels
+from mixedopt.errors import ValidationError
+from mixedopt.network import ThresholdNet
+from mixedopt.result import SolveResult, Status
+from mixedopt.train._optim import learning_rate, make_optimizer
+from mixedopt.train.ftprop_config import FTPropConfig, History
+from mixedopt.train.targetsteps import (
+    TargetStepResult,
+    UpperLayer,
+    exact_targets,
+    gradient_targets,
+    greedy_targets,
+)
+from mixedopt.train.unitsteps import (
+    Levels,
+    fit_unit_exact,
+    levels_of,
+    output_loss,
+    unit_loss_grad,
+)
+
+__all__ = [
+    "FTPropConfig",
+    "FTPropTrainer",
+    "History",
+    "PropagatedTargets",
+    "propagate_targets",
+    "train_ftprop",
+]
+
+logger = logging.getLogger(__name__)
+
+EpochCallback = Callable[[dict[str, Any]], Any]
+
+
+def _forward_levels(lv: Levels, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Activation values (float64) and level indices (int8) of pre-activations ``Z``."""
+    if lv.binary:
+        k = (Z >= lv.thresholds[0]).astype(np.int8)
+        return lv.values[k], k
+    n = lv.n_levels - 1
+    k = np.clip(np.ceil(Z * (n - 1)), 0, n).astype(np.int8)
+    return k / n, k
+
+
+def _predict_codes(Z: np.ndarray) -> np.ndarray:
+    if Z.shape[1] == 1:
+        return (Z[:, 0] >= 0).astype(np.int64)
+    return np.argmax(Z, axis=1)
+
+
+def _target_step(
+    cfg: FTPropConfig,
+    step: str,
+    G: np.ndarray,
+    W: np.ndarray,
+    K_cur: np.ndarray,
+    lv: Levels,
+    upper: UpperLayer,
+) -> TargetStepResult:
+    if step == "gradient":
+        return gradient_targets(G @ W, K_cur, lv)
+    if step == "greedy":
+        return greedy_targets(K_cur, lv, upper, max_rounds=cfg.max_flips)
+    return exact_targets(
+        K_cur,
+        lv,
+        upper,
+        time_limit=cfg.exact_time_limit,
+        enum_limit=cfg.exact_enum_limit,
+        backend=cfg.exact_backend,
+        max_rounds=cfg.max_flips,
+    )
+
+
+class FTPropTrainer:
+    """Stateful FTPROP-MB trainer (what :class:`mixedopt.FTPropClassifier` wraps).
+
+    Parameters
+    ----------
+    config : FTPropConfig, optional
+        Settings; keyword arguments override its fields.
+
+    Attributes
+    ----------
+    weights, biases : list of ndarray
+        Parameters on standardised inputs (see :meth:`net` for the folded network).
+    classes : ndarray
+        The labels, sorted.
+    history : History
+        Per-epoch metrics.
+    epochs_done : int
+        Epochs trained so far (over every :meth:`fit` / :meth:`partial_fit` call).
+    """
+
+    def __init__(self, config: FTPropConfig | None = None, **params: Any) -> None:
+        cfg = config or FTPropConfig()
+        unknown = set(params) - set(FTPropConfig.field_names())
+        if unknown:
+            raise ValidationError(
+                f"unknown FTPROP setting(s) {sorted(unknown)}; valid ones: "
+                f"{', '.join(FTPropConfig.field_names())}."
+            )
+        self.config = replace(cfg, **params).validated()
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+        self.classes: np.ndarray | None = None
+        self.history = History()
+        self.epochs_done = 0
+        self.converged = False
+        self._rng = np.random.default_rng(self.config.random_state)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def initialized(self) -> bool:
+        return bool(self.weights)
+
+    def initialize(self, X: np.ndarray, classes: np.ndarray) -> None:
+        """Fresh random weights for inputs like ``X`` and the labels ``classes``."""
+        cfg = self.config
+        classes = np.asarray(classes)
+        if classes.ndim != 1 or classes.size < 2:
+            raise ValidationError("at least two classes are needed to train a classifier.")
+        self.classes = classes
+        self.n_features = X.shape[1]
+        if cfg.standardize:
+            self.mean = X.mean(axis=0)
+            std = X.std(axis=0)
+            self.std = np.where(std > 1e-12, std, 1.0)
+        else:
+            self.mean = np.zeros(X.shape[1])
+            self.std = np.ones(X.shape[1])
+        self.levels = [levels_of(a) for a in cfg.activations]
+        n_out = 1 if classes.size == 2 else classes.size
+        sizes = [X.shape[1], *cfg.hidden, n_out]
+        rng = self._rng
+        self.weights, self.biases = [], []
+        for i in range(len(sizes) - 1):
+            n_in, n = sizes[i], sizes[i + 1]
+            w = rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n, n_in))
+            b = np.zeros(n)
+            if i < len(self.levels) and not self.levels[i].binary:
+                b += 0.5  # centre staircase units between their thresholds
+            self.weights.append(w)
+            self.biases.append(b)
+        params = [p for wb in zip(self.weights, self.biases, strict=True) for p in wb]
+        self._opt = make_optimizer(cfg.optimizer, params, cfg.weight_decay)
+        self.history = History()
+        self.epochs_done = 0
+        self.converged = False
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.mean) / self.std
+
+    def net(self) -> ThresholdNet:
+        """The trained network, taking raw (unstandardised) inputs."""
+        if not self.initialized or self.classes is None:
+            raise ValidationError("the trainer has not been fitted yet; call fit first.")
+        W = [w.copy() for w in self.weights]
+        B = [b.copy() for b in self.biases]
+        W[0] = self.weights[0] / self.std
+        B[0] = self.biases[0] - W[0] @ self.mean
+        return ThresholdNet(
+            W,
+            B,
+            list(self.config.activations),
+            classes=self.classes,
+            weight_domain="real",
+            metadata={"trainer": "ftprop", "target_step": self.config.target_step},
+        )
+
+    # ---------------------------------------------------------------- training
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        warm_start: bool = False,
+        callback: EpochCallback | None = None,
+        time_limit: float | None = None,
+    ) -> FTPropTrainer:
+        """Train for up to ``max_iter`` epochs (early stopping, convergence, ``time_limit``
+        seconds or Ctrl-C end it sooner; the state reached is kept)."""
+        cfg = self.config
+        Xa, ya = check_X_y(X, y)
+        classes, _ = encode_labels(ya)
+        if not (warm_start and self.initialized and np.array_equal(classes, self.classes)):
+            if warm_start and self.initialized:
+                logger.info("warm start ignored: the classes changed")
+            self.initialize(Xa, classes)
+        codes = self._codes(ya)
+        Xs = self._scale(Xa.astype(np.float64))
+        Xv = yv = None
+        if cfg.early_stopping:
+            from mixedopt.datasets import train_test_split
+
+            idx = np.arange(Xs.shape[0])
+            seed = int(self._rng.integers(2**31 - 1))
+            tr, va, _, _ = train_test_split(
+                idx[:, None], codes, test_size=cfg.validation_fraction, seed=seed
+            )
+            tr, va = tr[:, 0], va[:, 0]
+            Xs, Xv, codes, yv = Xs[tr], Xs[va], codes[tr], codes[va]
+        best_score, best_loss, stall = -np.inf, np.inf, 0
+        best_params: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+        t0 = time.perf_counter()
+        self.converged = False
+        self.history.stop_reason = "max_iter"
+        try:
+            for _ in range(cfg.max_iter):
+                rec = self._epoch(Xs, codes, Xv, yv, t0)
+                if callback is not None:
+                    callback(rec)
+                if cfg.early_stopping:
+                    score = rec["val_accuracy"]
+                    if score > best_score + cfg.tol:
+                        best_score, stall = score, 0
+                        best_params = (
+                            [w.copy() for w in self.weights],
+                            [b.copy() for b in self.biases],
+                        )
+                    else:
+                        stall += 1
+                else:
+                    if rec["loss"] < best_loss - cfg.tol:
+                        best_loss, stall = rec["loss"], 0
+                    else:
+                        stall += 1
+                if stall >= cfg.n_iter_no_change:
+                    self.converged = True
+                    self.history.stop_reason = (
+                        "validation score stopped improving"
+                        if cfg.early_stopping
+                        else "training loss stopped improving"
+                    )
+                    break
+                if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                    self.history.stop_reason = "time_limit"
+                    break
+        except KeyboardInterrupt:
+            logger.warning(
+                "interrupted after %d epoch(s); keeping the weights reached", len(self.history)
+            )
+            self.history.interrupted = True
+            self.history.stop_reason = "interrupted"
+        if best_params is not None:
+            self.weights[:], self.biases[:] = best_params
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> FTPropTrainer:
+        """One epoch over ``(X, y)``; ``classes`` (all labels) is required on the first call."""
+        Xa, ya = check_X_y(X, y, min_classes=1)
+        if not self.initialized:
+            if classes is None:
+                raise ValidationError(
+                    "classes must be passed on the first call to partial_fit (all labels "
+                    "that can ever appear)."
+                )
+            cls = np.unique(np.asarray(classes))
+            self.initialize(Xa, cls)
+        elif classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes
+        ):
+            raise ValidationError(
+                f"classes {np.unique(np.asarray(classes)).tolist()} differ from those of the "
+                f"first partial_fit call {self.classes.tolist()}."  # type: ignore[union-attr]
+            )
+        if Xa.shape[1] != self.n_features:
+            raise ValidationError(
+                f"X has {Xa.shape[1]} features, but the model was trained with {self.n_features}."
+            )
+        codes = self._codes(ya)
+        self._epoch(self._scale(Xa.astype(np.float64)), codes, None, None, time.perf_counter())
+        return self
+
+    def _codes(self, y: np.ndarray) -> np.ndarray:
+        assert self.classes is not None
+        pos = np.searchsorted(self.classes, y)
+        pos = np.clip(pos, 0, self.classes.size - 1)
+        bad = self.classes[pos] != y
+        if np.any(bad):
+            raise ValidationError(
+                f"y holds label(s) {np.unique(y[bad])[:5].tolist()} that are not among the "
+                f"classes {self.classes.tolist()[:10]}."
+            )
+        return pos.astype(np.int64)
+
+    def _epoch(
+        self,
+        Xs: np.ndarray,
+        codes: np.ndarray,
+        Xv: np.ndarray | None,
+        yv: np.ndarray | None,
+        t0: float,
+    ) -> dict[str, Any]:
+        cfg = self.config
+        lr = learning_rate(
+            cfg.learning_rate, cfg.lr_schedule, epoch=self.epochs_done, total=cfg.max_iter
+        )
+        n = Xs.shape[0]
+        bs = n if cfg.batch_size is None else min(cfg.batch_size, n)
+        perm = self._rng.permutation(n)
+        n_hidden = len(self.levels)
+        acc = {
+            "loss": 0.0,
+            "correct": 0,
+            "violated": np.zeros(n_hidden + 1),
+            "flipped": np.zeros(n_hidden),
+            "objective": np.zeros(n_hidden),
+            "status": {},
+        }
+        for s in range(0, n, bs):
+            idx = perm[s : s + bs]
+            self._batch(Xs[idx], codes[idx], lr, acc)
+        self.epochs_done += 1
+        rec: dict[str, Any] = {
+            "epoch": self.epochs_done,
+            "loss": acc["loss"] / n,
+            "train_accuracy": acc["correct"] / n,
+            "val_loss": None,
+            "val_accuracy": None,
+            "learning_rate": lr,
+            "time": time.perf_counter()
+            - t0
+            + (self.history.time[-1] if self.history.time else 0.0),
+            "violated": (acc["violated"] / n).tolist(),
+            "flipped": (acc["flipped"] / n).tolist(),
+            "target_objective": acc["objective"].tolist(),
+            "exact_status": dict(acc["status"]),
+        }
+        if Xv is not None and yv is not None:
+            Z = self._forward(Xv)[-1]
+            rec["val_loss"] = float(output_loss(Z, yv, cfg.loss)[0].mean())
+            rec["val_accuracy"] = float(np.mean(_predict_codes(Z) == yv))
+        self.history.append(rec)
+        logger.debug("epoch %d: %s", self.epochs_done, rec)
+        return rec
+
+    def _forward(self, Xs: np.ndarray) -> list[np.ndarray]:
+        a, Zs = Xs, []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            Z = a @ w.T + b
+            Zs.append(Z)
+            if i < len(self.levels):
+                a = _forward_levels(self.levels[i], Z)[0]
+        return Zs
+
+    def _batch(self, Xb: np.ndarray, yb: np.ndarray, lr: float, acc: dict[str, Any]) -> None:
+        cfg = self.config
+        W, Bs, levels = self.weights, self.biases, self.levels
+        L = len(W)
+        B = Xb.shape[0]
+        A, Zs, Ks = [Xb], [], []
+        for i in range(L):
+            Z = A[i] @ W[i].T + Bs[i]
+            Zs.append(Z)
+            if i < L - 1:
+                a, k = _forward_levels(levels[i], Z)
+                A.append(a)
+                Ks.append(k)
+        rows, gz = output_loss(Zs[-1], yb, cfg.loss, grad=True)
+        acc["loss"] += float(rows.sum())
+        acc["correct"] += int(np.sum(_predict_codes(Zs[-1]) == yb))
+        G = gz / B
+        upper = UpperLayer(W=W[-1], b=Bs[-1], loss=cfg.loss, y=yb, scale=1.0 / B)
+        K_l = U_l = None
+        for i in range(L - 1, -1, -1):
+            G_below = next_upper = K = U = None
+            if i > 0:
+                lv = levels[i - 1]
+                res = _target_step(cfg, cfg.target_step, G, W[i], Ks[i - 1], lv, upper)
+                K, U = res.K, res.weights
+                acc["flipped"][i - 1] += float(np.count_nonzero(K != Ks[i - 1])) / K.shape[1]
+                if cfg.target_step != "gradient":
+                    acc["objective"][i - 1] += res.objective
+                if cfg.target_step == "exact":
+                    acc["status"][res.status] = acc["status"].get(res.status, 0) + 1
+                G_below = U * unit_loss_grad(Zs[i - 1], K, lv, cfg.unit_loss)
+                next_upper = UpperLayer(
+                    W=W[i - 1], b=Bs[i - 1], loss=cfg.unit_loss, targets=K, weights=U, levels=lv
+                )
+            self._unit_step(i, A[i], G, yb, K_l, U_l, lr)
+            Znew = A[i] @ W[i].T + Bs[i]
+            if i == L - 1:
+                miss = np.count_nonzero(_predict_codes(Znew) != yb)
+            else:
+                assert K_l is not None
+                miss = np.count_nonzero(_forward_levels(levels[i], Znew)[1] != K_l) / K_l.shape[1]
+            acc["violated"][i] += float(miss)
+            G, upper, K_l, U_l = G_below, next_upper, K, U
+
+    def _unit_step(
+        self,
+        i: int,
+        A: np.ndarray,
+        G: np.ndarray,
+        yb: np.ndarray,
+        K: np.ndarray | None,
+        U: np.ndarray | None,
+        lr: float,
+    ) -> None:
+        cfg = self.config
+        W, b = self.weights[i], self.biases[i]
+        output = i == len(self.weights) - 1
+        if cfg.unit_step != "gradient" and self._exact_unit_step(i, A, yb, K, U):
+            return
+        for r in range(cfg.unit_updates):
+            if r:
+                Z = A @ W.T + b
+                if output:
+                    G = output_loss(Z, yb, cfg.loss, grad=True)[1] / A.shape[0]  # type: ignore[operator]
+                else:
+                    assert K is not None and U is not None
+                    G = U * unit_loss_grad(Z, K, self.levels[i], cfg.unit_loss)
+            self._opt.step([W, b], [G.T @ A, G.sum(axis=0)], lr, index=(2 * i, 2 * i + 1))
+
+    def _exact_unit_step(
+        self, i: int, A: np.ndarray, yb: np.ndarray, K: np.ndarray | None, U: np.ndarray | None
+    ) -> bool:
+        """Refit every unit of layer ``i`` with fit_unit; False when not applicable."""
+        cfg = self.config
+        output = i == len(self.weights) - 1
+        if output:
+            if self.weights[i].shape[0] != 1:
+                return False
+            T = (2 * yb - 1)[:, None]
+            Uw = None
+        else:
+            if not self.levels[i].binary:
+                return False
+            assert K is not None
+            T = 2 * K.astype(np.int64) - 1
+            Uw = U
+        for j in range(T.shape[1]):
+            fit = fit_unit_exact(
+                A,
+                T[:, j],
+                None if Uw is None else Uw[:, j],
+                method=cfg.unit_step,
+                time_limit=cfg.unit_time_limit,
+            )
+            if fit is not None:
+                self.weights[i][j], self.biases[i][j] = fit
+        return True
+
+
+# ---------------------------------------------------------------------- targets of a net
+@dataclass
+class PropagatedTargets:
+    """Targets that one top-down target step sets for every hidden layer of a network.
+
+    ``targets[l]`` holds activation *values* (``±1`` for sign units), ``levels[l]`` the
+    level indices, ``weights[l]`` the per-target weights, ``activations[l]`` the realised
+    activations; each of shape ``(n_samples, n_units)``.
+    """
+
+    targets: list[np.ndarray]
+    levels: list[np.ndarray]
+    weights: list[np.ndarray]
+    activations: list[np.ndarray]
+    target_step: str
+
+
+def propagate_targets(
+    net: ThresholdNet,
+    X: Any,
+    y: Any,
+    *,
+    target_step: str = "greedy",
+    loss: str = "hinge",
+    unit_loss: str = "soft-hinge",
+    exact_time_limit: float | None = 1.0,
+) -> PropagatedTargets:
+    """The targets FTPROP would set for ``net``'s hidden layers on ``(X, y)`` (one full-batch
+    top-down pass with the network's own weights, no update).
+
+    Examples
+    --------
+    >>> import mixedopt as mo
+    >>> X, y = mo.datasets.load("xor")
+    >>> net = mo.ThresholdNet.random([2, 2, 1], seed=0)
+    >>> pt = propagate_targets(net, X, y)
+    >>> pt.targets[0].shape
+    (4, 2)
+    """
+    cfg = FTPropConfig(
+        hidden=net.hidden_sizes or (1,),
+        activation=net.activation_names or "sign",
+        target_step=target_step,
+        loss=loss,
+        unit_loss=unit_loss,
+        exact_time_limit=exact_time_limit,
+    ).validated()
+    Xa, ya = check_X_y(net._check_X(X), y, min_classes=1)
+    classes = np.asarray(net.classes)
+    order = np.argsort(classes, kind="stable")
+    pos = np.clip(np.searchsorted(classes[order], ya), 0, classes.size - 1)
+    codes = order[pos]
+    if np.any(classes[codes] != ya):
+        raise ValidationError(
+            f"y holds labels that the network does not know; its classes are {classes.tolist()}."
+        )
+    pre, post = net.forward(Xa)
+    Ws = [np.asarray(w, dtype=np.float64) for w in net.weights]
+    Bs = [np.asarray(b, dtype=np.float64) for b in net.biases]
+    Zs = [np.asarray(z, dtype=np.float64) for z in pre]
+    levels = [levels_of(a) for a in net.activation_names]
+    Ks = [lv.index(a) for lv, a in zip(levels, post, strict=True)]
+    n = Xa.shape[0]
+    _, gz = output_loss(Zs[-1], codes, cfg.loss, grad=True)
+    G = gz / n
+    upper = UpperLayer(W=Ws[-1], b=Bs[-1], loss=cfg.loss, y=codes, scale=1.0 / n)
+    out_k: list[np.ndarray] = [np.empty(0)] * len(levels)
+    out_u: list[np.ndarray] = [np.empty(0)] * len(levels)
+    for i in range(len(Ws) - 1, 0, -1):
+        lv = levels[i - 1]
+        res = _target_step(cfg, cfg.target_step, G, Ws[i], Ks[i - 1], lv, upper)
+        out_k[i - 1], out_u[i - 1] = res.K, res.weights
+        G = res.weights * unit_loss_grad(Zs[i - 1], res.K, lv, cfg.unit_loss)
+        upper = UpperLayer(
+            W=Ws[i - 1],
+            b=Bs[i - 1],
+            loss=cfg.unit_loss,
+            targets=res.K,
+            weights=res.weights,
+            levels=lv,
+        )
+    return PropagatedTargets(
+        targets=[lv.values[k] for lv, k in zip(levels, out_k, strict=True)],
+        levels=out_k,
+        weights=out_u,
+        activations=[np.asarray(p) for p in post],
+        target_step=cfg.target_step,
+    )
+
+
+# ------------------------------------------------------------------------- entry point
+def train_ftprop(
+    X: Any,
+    y: Any,
+    config: FTPropConfig | None = None,
+    *,
+    callback: EpochCallback | None = None,
+    time_limit: float | None = None,
+    **params: Any,
+) -> SolveResult:
+    """Train a threshold network by FTPROP-MB.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_samples, n_features)
+    y : array-like, shape (n_samples,)
+        Labels (any values; two or more classes).
+    config : FTPropConfig, optional
+        Settings; keyword arguments (``hidden``, ``target_step``, ``batch_size``, ...; see
+        :class:`FTPropConfig`) override its fields.
+    callback : callable, optional
+        Called after every epoch with that epoch's record (a dict, as in :class:`History`).
+    time_limit : float, optional
+        Wall-clock budget in seconds, checked after every epoch.
+
+    Returns
+    -------
+    SolveResult
+        ``status`` is FEASIBLE (a heuristic proves nothing; UNKNOWN if interrupted before
+        any epoch), ``net`` the trained network, ``objective`` and ``n_errors`` its training
+        errors by the true forward pass, ``targets`` the targets the chosen step sets for
+        the final network on the training data, ``info["history"]`` the per-epoch record.
+    """
+    t0 = time.perf_counter()
+    trainer = FTPropTrainer(config, **params)
+    trainer.fit(X, y, callback=callback, time_limit=time_limit)
+    net = trainer.net()
+    Xa, ya = check_X_y(X, y)
+    errors = net.n_errors(Xa, ya)
+    cfg = trainer.config
+    targets: list[np.ndarray] = []
+    if net.hidden_sizes:
+        step = "gradient" if cfg.target_step == "gradient" else "greedy"
+        pt = propagate_targets(net, Xa, ya, target_step=step, unit_loss=cfg.unit_loss)
+        targets = pt.targets
+    net.metadata.update({"history": trainer.history.to_dict(), "config": cfg.to_dict()})
+    return SolveResult(
+        status=Status.FEASIBLE if len(trainer.history) else Status.UNKNOWN,
+        net=net,
+        objective=float(errors),
+        bound=None,
+        wall_time=time.perf_counter() - t0,
+        targets=targets,
+        n_errors=errors,
+        backend="numpy",
+        method=f"ftprop-{cfg.target_step}",
+        seed=cfg.random_state if isinstance(cfg.random_state, int) else None,
+        interrupted=trainer.history.interrupted,
+        info={"history": trainer.history.to_dict(), "converged": trainer.converged},
+    )
