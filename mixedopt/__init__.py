@@ -50,6 +50,9 @@ _LAZY: dict[str, str] = {
     "fit_units": "mixedopt.perceptron",
     "UnitFit": "mixedopt.perceptron",
     "is_separable": "mixedopt.perceptron",
+    "train_exact": "mixedopt.train.exact",
+    "assign_targets": "mixedopt.targets",
+    "TargetAssignment": "mixedopt.targets",
 }
 
 __all__ = [
