@@ -221,6 +221,8 @@ class _Model:
         hard = p.hard
         self.C: list[int | None] = []
         for k in range(m):
+            if ctx is not None and k % 16 == 0:
+                ctx.check()
             c = None if hard else e.new()
             self.C.append(c)
             if p.is_binary:
@@ -345,8 +347,10 @@ class MaxSATBackend(Backend):
         stop = threading.Event()
 
         def watchdog() -> None:
+            # RC2 finishes the current core after an interrupt (~0.1-1 s): stop a bit early
             while not stop.wait(0.05):
-                if ctx.stop_requested:
+                left = ctx.time_left()
+                if ctx.stop_requested or (left is not None and left < 0.25):
                     rc2.interrupt()
                     return
                 ctx.bound(mm.scal.primary_bound(rc2.cost + mm.offset), source="maxsat")

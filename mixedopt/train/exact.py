@@ -1,0 +1,588 @@
+"""Whole-network exact training: :func:`train_exact` and the engine pipeline.
+
+``method="auto"`` runs an **engine**, not one model:
+
+1. **heuristic first** — the local search of :mod:`mixedopt.solvers.greedy` (when shipped)
+   gets a share of the time limit; a large exact model is never built before it has run.
+   A zero-error net for the ``errors`` objective is already optimal and ends the run;
+2. **the strongest exact formulation that applies** — the CP-SAT table model of
+   :mod:`mixedopt.solvers.cpsat_table` when the problem fits it and ``backend="cpsat"``,
+   else the backend's monolithic model — hinted with the heuristic's net, with the rest
+   of the time limit;
+3. the best net of all phases is **re-evaluated with the true forward pass**; the bound
+   is the best proven one; ``OPTIMAL`` only if they meet;
+4. a zero-error request (``weights`` / ``margin``) proven infeasible gets a small
+   **certificate**: examples no net of this shape fits, shrunk by deletion filtering with
+   the exact solver in the time that is left (``info["certificate_minimal"]`` says whether
+   every deletion test was conclusive, i.e. the set is irreducible).
+
+Every phase reports incumbents through one shared clock, so ``incumbent_callback`` sees
+anytime progress across the pipeline. Ctrl-C (or KeyboardInterrupt raised by a callback)
+returns the best net so far with ``interrupted=True``.
+
+Examples
+--------
+>>> import mixedopt as mo
+>>> X, y, _ = mo.datasets.planted(m=60, d=3, h=2, seed=0)
+>>> res = mo.train_exact(X, y, hidden=[2], weights="integer", weight_bound=3,
+...                      time_limit=20, seed=0)
+>>> res.status.value, res.n_errors
+('optimal', 0)
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from mixedopt.errors import ValidationError
+from mixedopt.network import ThresholdNet
+from mixedopt.problem import TrainingProblem
+from mixedopt.result import Progress, ProgressCallback, SolveResult, Status
+from mixedopt.solvers import get as get_backend
+from mixedopt.solvers.base import (
+    LIMIT,
+    LogCallback,
+    RawResult,
+    SolveContext,
+    SolveOptions,
+    check_options,
+    finalize,
+)
+
+__all__ = ["METHODS", "certificate", "solve_problem", "train_exact"]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("auto", "monolithic", "table", "heuristic")
+
+#: share of the time limit given to the heuristic phase of ``method="auto"``
+HEURISTIC_SHARE = 0.2
+HEURISTIC_MAX_S = 20.0
+
+_PIPELINE_STATUS: dict[str, Status | str] = {
+    "optimal": Status.OPTIMAL,
+    "infeasible": Status.INFEASIBLE,
+    "limit": LIMIT,
+}
+
+
+def _optional(module: str, attr: str) -> Callable[..., Any] | None:
+    """An engine-perf function if its module is shipped, else None."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    return getattr(mod, attr, None)
+
+
+def _local_search() -> Callable[..., SolveResult] | None:
+    return _optional("mixedopt.solvers.greedy", "local_search")
+
+
+def _solve_table() -> Callable[..., SolveResult] | None:
+    return _optional("mixedopt.solvers.cpsat_table", "solve_table")
+
+
+def _table_applies(problem: TrainingProblem) -> bool:
+    check = _optional("mixedopt.solvers.cpsat_table", "applicable") or _optional(
+        "mixedopt.solvers.cpsat_table", "supports"
+    )
+    if check is not None:
+        try:
+            return bool(check(problem))
+        except ValidationError:
+            return False
+    # without an explicit check: the table model covers one hidden layer, binary output
+    return problem.integral and problem.is_binary and len(problem.hidden) == 1
+
+
+def _forwarder(ctx: SolveContext, phase: str) -> ProgressCallback:
+    """Re-time a phase's progress events on the pipeline clock and re-emit them."""
+
+    def cb(ev: Progress) -> None:
+        ctx._emit(replace(ev, wall_time=ctx.elapsed(), source=ev.source or phase))
+        # make the phase stop too when the user interrupted or the callback failed
+        if ctx.interrupted:
+            raise KeyboardInterrupt
+        if ctx.callback_error is not None:
+            raise ctx.callback_error
+
+    return cb
+
+
+def _merge(ctx: SolveContext, res: SolveResult) -> None:
+    if res.net is not None:
+        ctx.incumbent(res.net, source=res.method or res.backend)
+    if res.bound is not None and res.status is not Status.INFEASIBLE:
+        ctx.bound(res.bound, source=res.method or res.backend)
+    if res.interrupted:
+        ctx.interrupted = True
+
+
+def _phase_info(name: str, res: SolveResult) -> dict[str, Any]:
+    return {
+        "phase": name,
+        "status": res.status.value,
+        "objective": res.objective,
+        "bound": res.bound,
+        "wall_time": round(res.wall_time, 3),
+    }
+
+
+# --------------------------------------------------------------------------- phases
+def _run_heuristic(
+    problem: TrainingProblem, ctx: SolveContext, budget: float | None
+) -> SolveResult | None:
+    ls = _local_search()
+    if ls is None:
+        return None
+    try:
+        res = ls(
+            problem,
+            time_limit=budget,
+            seed=ctx.seed,
+            warm_start=ctx.options.warm_start,
+            incumbent_callback=_forwarder(ctx, "greedy"),
+        )
+    except ValidationError as exc:
+        logger.info("heuristic phase skipped: %s", exc)
+        return None
+    _merge(ctx, res)
+    return res
+
+
+def _run_exact(
+    problem: TrainingProblem,
+    ctx: SolveContext,
+    backend: str,
+    method: str,
+    hint: ThresholdNet | None,
+    native: dict[str, Any],
+) -> SolveResult:
+    left = ctx.time_left()
+    if method == "table":
+        solve_table = _solve_table()
+        if solve_table is None:
+            raise ValidationError(
+                "method='table' needs mixedopt.solvers.cpsat_table, which is not shipped yet; "
+                "use method='monolithic'."
+            )
+        res = solve_table(
+            problem,
+            time_limit=left,
+            seed=ctx.seed,
+            threads=ctx.threads,
+            hint=hint,
+            log_callback=ctx.options.log_callback,
+            incumbent_callback=_forwarder(ctx, "table"),
+            **native,
+        )
+        _merge(ctx, res)
+        return res
+    be = get_backend(backend)
+    if hint is not None:
+        try:
+            problem.check_net(hint)
+        except ValidationError:
+            hint = None
+    res = be.solve(
+        problem,
+        time_limit=left,
+        seed=ctx.seed,
+        threads=ctx.threads,
+        warm_start=hint,
+        log_callback=ctx.options.log_callback,
+        incumbent_callback=_forwarder(ctx, backend),
+        **native,
+    )
+    _merge(ctx, res)
+    return res
+
+
+def solve_problem(
+    problem: TrainingProblem,
+    *,
+    backend: str = "cpsat",
+    method: str = "auto",
+    time_limit: float | None = 60.0,
+    seed: int = 0,
+    threads: int = 1,
+    warm_start: ThresholdNet | None = None,
+    certificate: bool = True,
+    log_callback: LogCallback | None = None,
+    incumbent_callback: ProgressCallback | None = None,
+    **native: Any,
+) -> SolveResult:
+    """Run the engine on a validated :class:`TrainingProblem` (see :func:`train_exact`)."""
+    time_limit, seed, threads = check_options(
+        time_limit=time_limit,
+        seed=seed,
+        threads=threads,
+        log_callback=log_callback,
+        incumbent_callback=incumbent_callback,
+    )
+    if method not in METHODS:
+        raise ValidationError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    if warm_start is not None:
+        if not isinstance(warm_start, ThresholdNet):
+            raise ValidationError(
+                f"warm_start must be a ThresholdNet, got {type(warm_start).__name__}."
+            )
+        problem.check_net(warm_start)
+    be = get_backend(backend)  # validates the name and the package (extra to install)
+    if backend != "greedy" and method in ("auto", "monolithic"):
+        reason = be.unsupported_reason(problem)
+        if reason is not None:
+            raise ValidationError(reason + ".")
+    if method != "table":
+        be.check_native(native)
+
+    options = SolveOptions(
+        time_limit=time_limit,
+        seed=seed,
+        threads=threads,
+        warm_start=warm_start,
+        log_callback=log_callback,
+        incumbent_callback=incumbent_callback,
+        native=dict(native),
+    )
+    ctx = SolveContext(problem, options, source="auto")
+    phases: list[dict[str, Any]] = []
+    if warm_start is not None:
+        ctx.incumbent(warm_start, source="warm_start", message="warm start")
+
+    exact: SolveResult | None = None
+    label = method
+    try:
+        if backend == "greedy" or method == "heuristic":
+            res = _run_heuristic(problem, ctx, ctx.time_left())
+            if res is None:
+                if backend == "greedy":
+                    res = be.solve(
+                        problem,
+                        time_limit=ctx.time_left(),
+                        seed=seed,
+                        warm_start=warm_start,
+                        incumbent_callback=_forwarder(ctx, "greedy"),
+                        **native,
+                    )
+                    _merge(ctx, res)
+                else:
+                    raise ValidationError(
+                        "method='heuristic' needs mixedopt.solvers.greedy, which is not "
+                        "shipped yet."
+                    )
+            phases.append(_phase_info("heuristic", res))
+            label = "heuristic"
+        else:
+            hint = warm_start
+            if method == "auto":
+                budget = HEURISTIC_MAX_S
+                if time_limit is not None:
+                    budget = min(
+                        HEURISTIC_MAX_S,
+                        max(min(1.0, time_limit / 2), HEURISTIC_SHARE * time_limit),
+                    )
+                heur = _run_heuristic(problem, ctx, budget)
+                if heur is not None:
+                    phases.append(_phase_info("heuristic", heur))
+                    if ctx.best_net is not None:
+                        hint = ctx.best_net
+                if _settled(problem, ctx):
+                    label = "auto:heuristic"
+                else:
+                    sub = "table" if backend == "cpsat" and _use_table(problem) else "monolithic"
+                    exact = _run_exact(problem, ctx, backend, sub, hint, native)
+                    phases.append(_phase_info(sub, exact))
+                    label = f"auto:{'heuristic+' if heur is not None else ''}{sub}"
+            else:
+                exact = _run_exact(problem, ctx, backend, method, hint, native)
+                phases.append(_phase_info(method, exact))
+    except KeyboardInterrupt:
+        ctx.interrupted = True
+    if ctx.callback_error is not None:
+        raise ctx.callback_error
+
+    settled = _settled(problem, ctx)
+    if exact is not None and exact.status is Status.INFEASIBLE:
+        native_status = "infeasible"
+    elif exact is not None and exact.status is Status.OPTIMAL:
+        native_status = "optimal"
+    elif settled:
+        native_status = "optimal"
+    else:
+        native_status = "limit"
+    bound = None
+    if exact is not None and exact.status is not Status.INFEASIBLE:
+        bound = exact.bound
+    if settled:
+        bound = 0.0
+    raw = RawResult(
+        native_status,
+        bound=bound,
+        optimal_all=settled or (exact is not None and exact.status is Status.OPTIMAL),
+        info={"phases": phases},
+    )
+    result = finalize(
+        problem,
+        raw,
+        ctx,
+        status_map=_PIPELINE_STATUS,
+        backend=backend,
+        method=label,
+        proves_optimality=backend != "greedy",
+    )
+    if exact is not None:
+        for k in ("model", "formulation"):
+            if k in exact.info:
+                result.info[k] = exact.info[k]
+    if result.status is Status.INFEASIBLE and certificate and problem.hard:
+        cert, minimal = _certificate(problem, backend, ctx, native)
+        result.certificate = cert
+        result.info["certificate_minimal"] = minimal
+        result.wall_time = ctx.elapsed()
+    return result
+
+
+def _use_table(problem: TrainingProblem) -> bool:
+    return _solve_table() is not None and _table_applies(problem)
+
+
+def _settled(problem: TrainingProblem, ctx: SolveContext) -> bool:
+    """A zero-error net for the plain ``errors`` objective is optimal (bound 0)."""
+    return (
+        problem.objective == ("errors",)
+        and ctx.best_net is not None
+        and problem.errors(ctx.best_net) == 0
+    )
+
+
+# --------------------------------------------------------------------------- certificate
+def _duplicate_conflict(problem: TrainingProblem) -> np.ndarray | None:
+    """Two examples with identical inputs and different labels (a minimal certificate)."""
+    _, inv = np.unique(problem.X, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    seen: dict[tuple[int, int], int] = {}
+    for k, (g, c) in enumerate(zip(inv.tolist(), problem.y.tolist(), strict=True)):
+        for (g2, c2), k2 in seen.items():
+            if g2 == g and c2 != c:
+                return np.array(sorted((k2, k)))
+        seen.setdefault((g, c), k)
+    return None
+
+
+def _certificate(
+    problem: TrainingProblem, backend: str, ctx: SolveContext, native: dict[str, Any]
+) -> tuple[np.ndarray, bool]:
+    dup = _duplicate_conflict(problem)
+    if dup is not None:
+        return dup, True
+    left = ctx.time_left()
+    budget = 30.0 if left is None else left
+    return certificate(problem, backend=backend, time_limit=budget, seed=ctx.seed, **native)
+
+
+def certificate(
+    problem: TrainingProblem,
+    *,
+    backend: str = "cpsat",
+    time_limit: float = 30.0,
+    seed: int = 0,
+    subset: Sequence[int] | None = None,
+    **native: Any,
+) -> tuple[np.ndarray, bool]:
+    """Shrink a set of examples that no zero-error net of this shape fits.
+
+    Deletion filtering with chunks (halves, quarters, ..., single examples): a chunk is
+    dropped when the rest is *proven* infeasible by ``backend`` (each test stops at the
+    first feasible net). The returned set is always proven infeasible; it is irreducible
+    (``minimal=True``) when every single-example test was conclusive within the budget.
+
+    Parameters
+    ----------
+    problem : TrainingProblem
+        Any objective; feasibility means zero training errors.
+    subset : sequence of int, optional
+        A starting set already known to be infeasible (default: every example).
+
+    Returns
+    -------
+    indices : ndarray of int
+        Example indices (into ``problem``).
+    minimal : bool
+        Whether every example of the set was shown to be necessary.
+    """
+    start = time.perf_counter()
+    be = get_backend(backend)
+    feas = problem if problem.hard else problem.with_objective("weights")
+    if "margin" in feas.objective and "margin" not in be.objectives:
+        feas = feas.with_objective("weights")
+    S = list(range(problem.n_samples)) if subset is None else [int(i) for i in subset]
+    conclusive = True
+
+    def infeasible(idx: list[int]) -> bool | None:
+        nonlocal conclusive
+        left = time_limit - (time.perf_counter() - start)
+        if left <= 0.05:
+            return None
+        sub = feas.subset(np.array(idx, dtype=np.int64))
+        res = be.solve(sub, time_limit=left, seed=seed, first_solution=True, **native)
+        if res.status is Status.INFEASIBLE:
+            return True
+        if res.status.has_solution:
+            return False
+        return None
+
+    chunk = max(1, len(S) // 2)
+    while True:
+        i = 0
+        while i < len(S):
+            rest = S[:i] + S[i + chunk :]
+            verdict = infeasible(rest) if rest else False
+            if verdict is True:
+                S = rest
+            else:
+                if verdict is None:
+                    conclusive = False
+                i += chunk
+            if time_limit - (time.perf_counter() - start) <= 0.05:
+                return np.array(sorted(S), dtype=np.int64), False
+        if chunk == 1:
+            break
+        chunk = max(1, chunk // 2)
+    return np.array(sorted(S), dtype=np.int64), conclusive
+
+
+# --------------------------------------------------------------------------- public API
+def train_exact(
+    X: Any,
+    y: Any,
+    *,
+    hidden: int | Sequence[int] | str = (),
+    weights: str = "integer",
+    weight_bound: float | None = None,
+    objective: str | Sequence[str] = "errors",
+    backend: str = "cpsat",
+    method: str = "auto",
+    time_limit: float | None = 60.0,
+    seed: int = 0,
+    threads: int = 1,
+    warm_start: ThresholdNet | None = None,
+    sample_weight: Any = None,
+    margin: float | None = None,
+    certificate: bool = True,
+    log_callback: LogCallback | None = None,
+    incumbent_callback: ProgressCallback | None = None,
+    **native: Any,
+) -> SolveResult:
+    """Train a sign network exactly (or as well as the time limit allows).
+
+    Parameters
+    ----------
+    X : array-like, shape (n_samples, n_features)
+        Inputs. Integer inputs keep every pre-activation an integer (exact ``z <= -1``);
+        other inputs use the margin semantics below.
+    y : array-like, shape (n_samples,)
+        Labels: two classes (one output unit, class 1 iff ``z >= 0``) or more (one output
+        unit per class, argmax with ties to the lowest index).
+    hidden : int, sequence of int or str, default ()
+        Hidden layer widths (``[3]``, ``"4,2"``); empty for a single layer.
+    weights : {"integer", "binary", "ternary", "real"}, default "integer"
+        Weight domain. ``real``: continuous weights in ``[-K, K]`` solved as a MIP
+        (``backend="scip"`` or ``"brute"``) with ``z <= -margin`` for inactive units.
+    weight_bound : number, optional
+        ``K``: integer weights and biases in ``[-K, K]`` (default 3); box of real weights
+        (default 1).
+    objective : str or sequence, default "errors"
+        ``errors`` (minimise misclassified, weighted by ``sample_weight``), ``weights``
+        (fewest nonzero weights+biases with zero errors), ``margin`` (largest sum of unit
+        margins with zero errors) or a lexicographic combination (``"errors,weights"``).
+    backend : {"cpsat", "scip", "maxsat", "brute", "greedy"}, default "cpsat"
+        Solver (see :func:`mixedopt.solvers.available`).
+    method : {"auto", "monolithic", "table", "heuristic"}, default "auto"
+        ``auto``: heuristic, then the strongest exact model (see the module docstring).
+    time_limit : float or None, default 60
+        Wall-clock seconds for the whole run (all phases and the certificate).
+    seed, threads : int
+        Random seed (solvers and heuristic) and solver threads.
+    warm_start : ThresholdNet, optional
+        A net of the right shape: first incumbent and solver hint.
+    sample_weight : array-like of positive int, optional
+        Multiplicity of each example in the error count.
+    margin : float, optional
+        Gap of inactive units for non-integral problems (default 1).
+    certificate : bool, default True
+        For a zero-error objective proven infeasible, compute a small set of examples no
+        net of this shape fits (``result.certificate``).
+    log_callback : callable(str), optional
+        Native solver log lines.
+    incumbent_callback : callable(Progress), optional
+        Anytime progress: every improving net (true objective) and bound. Raising
+        KeyboardInterrupt from it stops the run with the best net so far.
+    **native
+        Options passed to the backend (e.g. ``formulation="indicator"`` for SCIP, CP-SAT
+        parameters like ``symmetry_level=2``).
+
+    Returns
+    -------
+    SolveResult
+        ``status`` (OPTIMAL only when the proven bound meets the true objective of the
+        returned net), ``net`` (verified with the true forward pass), ``objective``,
+        ``bound``, ``gap``, ``wall_time``, ``targets`` (realised hidden activations),
+        ``n_errors``, ``certificate``, ``log`` and ``info["phases"]``.
+
+    Raises
+    ------
+    ValidationError
+        Bad data or settings, an unknown backend/method, or a backend that cannot handle
+        the problem (the message says what to change).
+    SolverUnavailableError
+        The backend's package is missing (the message names the extra to install).
+
+    Examples
+    --------
+    >>> import mixedopt as mo
+    >>> X, y = mo.datasets.load("xor")
+    >>> res = mo.train_exact(X, y, hidden=[2], weights="ternary", objective="weights",
+    ...                      time_limit=10)
+    >>> res.status.value, res.objective, res.n_errors
+    ('optimal', 6, 0)
+    """
+    problem = TrainingProblem.from_data(
+        X,
+        y,
+        hidden=hidden,
+        weights=weights,
+        weight_bound=weight_bound,
+        objective=objective,
+        sample_weight=sample_weight,
+        margin=margin,
+    )
+    if time_limit is not None and (
+        isinstance(time_limit, bool)
+        or not isinstance(time_limit, (int, float))
+        or not math.isfinite(time_limit)
+        or time_limit <= 0
+    ):
+        raise ValidationError(f"time_limit must be a finite number > 0, got {time_limit!r}.")
+    return solve_problem(
+        problem,
+        backend=backend,
+        method=method,
+        time_limit=time_limit,
+        seed=seed,
+        threads=threads,
+        warm_start=warm_start,
+        certificate=certificate,
+        log_callback=log_callback,
+        incumbent_callback=incumbent_callback,
+        **native,
+    )
