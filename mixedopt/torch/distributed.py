@@ -1,0 +1,85 @@
+"""Multi-process data parallelism (DDP) for the trainer.
+
+Start one process per device with ``torchrun``; every process runs the same command::
+
+    torchrun --standalone --nproc_per_node 2 -m mixedopt.cli torch-train --model mlp ...
+
+:func:`mixedopt.torch.fit` sees ``WORLD_SIZE > 1`` in the environment and joins the group
+(``gloo`` on CPU, ``nccl`` on CUDA, one GPU per process by ``LOCAL_RANK``), or uses a group
+the caller already initialised. ``batch_size`` is the **total** batch: each of the ``W``
+processes takes ``batch_size / W`` examples of the same shuffled global batch, and DDP
+averages the gradients, so without batch norm a W-process run follows the same trajectory
+as one process (up to floating-point summation order). Only rank 0 writes checkpoints,
+metrics and progress. Batch-norm statistics are per process unless ``sync_bn=True``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from mixedopt.errors import ValidationError
+
+__all__ = ["DistInfo", "all_reduce_sum", "init_distributed"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DistInfo:
+    """Where this process stands: ``world`` processes, this one is ``rank``."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    owns_group: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def close(self) -> None:
+        """Destroy the process group if :func:`init_distributed` created it."""
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+            self.owns_group = False
+
+
+def init_distributed(device_type: str) -> DistInfo:
+    """Join (or reuse) a process group when running under ``torchrun``."""
+    if not dist.is_available():
+        return DistInfo()
+    if dist.is_initialized():
+        return DistInfo(
+            dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0))
+        )
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    backend = "nccl" if device_type == "cuda" else "gloo"
+    if backend == "nccl" and not dist.is_nccl_available():
+        raise ValidationError(
+            "CUDA DDP needs NCCL, which this torch build lacks; use --device cpu."
+        )
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device_type == "cuda":
+        torch.cuda.set_device(local)
+    dist.init_process_group(backend=backend)
+    info = DistInfo(dist.get_rank(), dist.get_world_size(), local, owns_group=True)
+    logger.info("joined a %s process group: rank %d of %d", backend, info.rank, info.world)
+    return info
+
+
+def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """Sum a tensor over the processes (a no-op for one process)."""
+    if info.enabled:
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t
