@@ -13,14 +13,14 @@ import itertools
 import numpy as np
 from scipy.optimize import linprog
 
-__all__ = ["best_unit_params", "unit_lp"]
+__all__ = ["best_unit_params", "hinge_fit", "unit_lp"]
 
 
 def unit_lp(
     A: np.ndarray,
     active: np.ndarray,
     *,
-    K: float,
+    K: float | None,
     eps: float,
     tol: float = 0.0,
     support: np.ndarray | None = None,
@@ -30,7 +30,8 @@ def unit_lp(
 ) -> np.ndarray | None:
     """Solve the unit LP; returns ``(w_1..w_n, b)`` or None when infeasible.
 
-    ``support`` (bool, length n + 1) fixes the other coordinates to 0. With
+    ``K=None`` leaves the weights unbounded (scale-free realisability). ``support`` (bool,
+    length n + 1) fixes the other coordinates to 0. With
     ``maximize_margin`` the margin ``mu`` (on ``margin_rows``, default all) is maximised:
     active ``z >= tol + mu``, inactive ``z <= -eps - mu``; ``min_margin`` is a lower bound
     on ``mu``.
@@ -38,14 +39,15 @@ def unit_lp(
     A = np.asarray(A, dtype=np.float64)
     m, n = A.shape
     active = np.asarray(active, dtype=bool)
+    box = (None, None) if K is None or not np.isfinite(K) else (-K, K)
     mr = np.ones(m) if margin_rows is None else np.asarray(margin_rows, dtype=np.float64)
     sgn = np.where(active, -1.0, 1.0)
     # rows: sgn * (A w + b) + mr * mu <= rhs
     Aub = np.hstack([sgn[:, None] * A, sgn[:, None], mr[:, None]])
     rhs = np.where(active, -tol, -eps)
-    bounds = [(-K, K)] * (n + 1)
+    bounds = [box] * (n + 1)
     if support is not None:
-        bounds = [(-K, K) if s else (0.0, 0.0) for s in support]
+        bounds = [box if s else (0.0, 0.0) for s in support]
     use_mu = maximize_margin or min_margin > 0
     bounds.append((min_margin, None) if use_mu else (0.0, 0.0))
     c = np.zeros(n + 2)
@@ -126,3 +128,34 @@ def best_unit_params(
         u = support_search(maximize="margin" in crit and has_rows)
         v = v if u is None else u
     return v, int(np.count_nonzero(v)), _margin(A, active, v, eps, margin_rows)
+
+
+def hinge_fit(
+    A: np.ndarray,
+    target: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+    K: float | None = None,
+    eps: float = 1.0,
+) -> np.ndarray:
+    """Weighted L1-hinge fit of one unit to a ±1 ``target`` (an LP); returns ``(w, b)``.
+
+    The hinge is centred on the middle of the models' dead band ``(-eps, 0)``: active
+    examples want ``z >= eps/2``, inactive ones ``z <= -3 eps/2``, each shortfall paid
+    linearly (weighted by ``sample_weight``). The result need not realise ``target``; its
+    realised column is ``A w + b >= 0``.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    m, n = A.shape
+    t = np.asarray(target) > 0
+    sw = np.ones(m) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    box = (None, None) if K is None or not np.isfinite(K) else (-K, K)
+    sgn = np.where(t, -1.0, 1.0)
+    Aub = np.hstack([sgn[:, None] * A, sgn[:, None], -np.eye(m)])
+    rhs = np.where(t, -0.5 * eps, -1.5 * eps)
+    c = np.concatenate([np.zeros(n + 1), sw])
+    bounds = [box] * (n + 1) + [(0.0, None)] * m
+    res = linprog(c, A_ub=Aub, b_ub=rhs, bounds=bounds, method="highs")
+    if res.status != 0:
+        return np.zeros(n + 1)
+    return res.x[: n + 1]

@@ -427,3 +427,84 @@ class BruteBackend(Backend):
             bound=obj if complete else None,
             optimal_all=complete,
         )
+
+
+# --------------------------------------------------------------------------- targets
+def _target_columns(tp: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Every realisable column of one unit on ``tp.A`` with a realising parameter vector."""
+    A = tp.A
+    if tp.weights == "real":
+        from mixedopt.solvers._lp import unit_lp
+
+        rows, inv = np.unique(A, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        if rows.shape[0] > MAX_REAL_ROWS:
+            raise ValidationError(
+                f"brute force with real weights enumerates 2^rows labellings; the batch has "
+                f"{rows.shape[0]} distinct rows (cap {MAX_REAL_ROWS})."
+            )
+        cols, params = [], []
+        for bits in itertools.product([False, True], repeat=rows.shape[0]):
+            v = unit_lp(rows, np.array(bits), K=tp.weight_bound, eps=tp.eps, tol=tp.tol)
+            if v is not None:
+                cols.append(np.array(bits)[inv])
+                params.append(v)
+        return np.array(cols, bool).reshape(-1, A.shape[0]), np.array(params).reshape(
+            -1, A.shape[1] + 1
+        )
+    K = int(tp.weight_bound)
+    lo, hi = (int(v) for v in tp.bias_bounds())
+    wv = np.array([-1, 1]) if tp.weights == "binary" else np.arange(-K, K + 1)
+    G = _grid(wv, np.arange(lo, hi + 1), A.shape[1])
+    if float(G.shape[0]) * A.shape[0] > DEFAULT_MAX_WORK:
+        raise ValidationError("instance too large for brute-force target assignment.")
+    Z = A @ G[:, :-1].T + G[:, -1]
+    if not tp.integral:
+        ok = ~np.any((Z > -tp.eps) & (Z < tp.tol), axis=0)
+        Z, G = Z[:, ok], G[ok]
+    uc = _group_best((Z >= 0).T, G, np.count_nonzero(G, axis=1), np.zeros(G.shape[0]), ())
+    return uc.active, uc.params
+
+
+def assign_layer_targets(
+    tp: Any, *, time_limit: float | None, max_combos: float = DEFAULT_MAX_COMBOS
+) -> Any:
+    """Exhaustive per-layer target assignment (oracle for tiny batches): every product of
+    realisable unit columns, filtered by ``max_flips``, scored by the true violations."""
+    import time
+
+    from mixedopt.targets import RawAssignment
+
+    start = time.perf_counter()
+    cols, params = _target_columns(tp)
+    n = tp.n_units
+    if float(cols.shape[0]) ** n > max_combos:
+        raise ValidationError(
+            f"brute-force target assignment would try {cols.shape[0]}^{n} column choices "
+            f"(cap {max_combos:.3g}); use backend='cpsat' or 'scip'."
+        )
+    best = None
+    complete = True
+    for combo in itertools.product(range(cols.shape[0]), repeat=n):
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            complete = False
+            break
+        idx = list(combo)
+        T = np.where(cols[idx].T, 1, -1).astype(np.int8)
+        if tp.max_flips is not None and np.any(np.sum(T != tp.current, axis=1) > tp.max_flips):
+            continue
+        v = tp.violations(T)
+        if best is None or v < best[0]:
+            best = (v, T, params[idx])
+            if v == 0:
+                break
+    if best is None:
+        return RawAssignment("infeasible" if complete else "limit", None, None, None)
+    v, T, P = best
+    return RawAssignment(
+        "optimal" if complete or v == 0 else "limit",
+        T,
+        P[:, :-1],
+        P[:, -1],
+        bound=float(v) if complete or v == 0 else None,
+    )
