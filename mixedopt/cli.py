@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -113,6 +114,56 @@ def demo_cmd(
     from mixedopt._demo import run_demo
 
     run_demo(console, seed=seed)
+
+
+@app.command("solve")
+@handle_errors
+def solve_cmd(
+    data: str = typer.Option(
+        ..., "--data", "-d", help="Data set: a name, 'planted:m=200,d=6,h=3,noise=0.05', or a file."
+    ),
+    hidden: str = typer.Option("", "--hidden", help="Hidden layer widths, e.g. '3' or '4,2'."),
+    weights: str = typer.Option(
+        "integer", "--weights", "-w", help="Weight domain: integer, binary, ternary or real."
+    ),
+    bound: float = typer.Option(
+        None, "--bound", "-K", help="Weight bound K (integer: [-K, K]; real: box)."
+    ),
+    objective: str = typer.Option(
+        "errors", "--objective", help="errors, weights, margin, or e.g. 'errors,weights'."
+    ),
+    backend: str = typer.Option(
+        "cpsat", "--backend", "-b", help="cpsat, scip, maxsat, brute, greedy."
+    ),
+    method: str = typer.Option("auto", "--method", help="auto, monolithic, table or heuristic."),
+    time_limit: float = typer.Option(60.0, "--time-limit", "-t", help="Seconds for the whole run."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    threads: int = typer.Option(1, "--threads", help="Solver threads."),
+    out: Path = typer.Option(None, "--out", "-o", help="Save the net (.npz)."),
+    json_out: Path = typer.Option(None, "--json", help="Save the result summary (.json)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress."),
+) -> None:
+    """Train a sign network exactly: live incumbent/bound/gap, a final table, the net saved."""
+    from mixedopt.train.exact_cli import run_solve
+
+    res = run_solve(
+        console,
+        data=data,
+        hidden=hidden,
+        weights=weights,
+        bound=bound,
+        objective=objective,
+        backend=backend,
+        method=method,
+        time_limit=time_limit,
+        seed=seed,
+        threads=threads,
+        out=out,
+        json_out=json_out,
+        progress=progress,
+    )
+    if res.interrupted:
+        raise typer.Exit(130)
 
 
 def main(argv: list[str] | None = None) -> None:
