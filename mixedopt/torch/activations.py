@@ -76,7 +76,7 @@ def _step01(x: Tensor) -> Tensor:
 
 
 def _staircase(x: Tensor, n: int) -> Tensor:
-    return torch.ceil(x * (n - 1)).clamp_(0, n).mul_(1.0 / n)
+    return torch.ceil(x * (n - 1)).clamp_(0, n).div_(n)  # div, not * (1/n): as numpy
 
 
 def threshold(x: Tensor, kind: str) -> Tensor:

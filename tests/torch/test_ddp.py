@@ -1,0 +1,65 @@
+"""Two-process data-parallel training on CPU (gloo), started by torchrun."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import torch
+
+from mixedopt.torch import build_model
+
+WORKER = textwrap.dedent(
+    """
+    import os, sys, torch
+    torch.set_num_threads(1)
+    from mixedopt.torch import fit
+    res = fit(model="mlp", data="synthetic:n=192,test=64,channels=1,size=4,classes=3",
+              activation="sign", rule="soft-hinge", epochs=2, seed=3, batch_size=32,
+              device="cpu", model_options={"hidden": [16]}, checkpoint=sys.argv[2])
+    rank = int(os.environ["RANK"])
+    state = {k: v.clone() for k, v in res.model.state_dict().items()}
+    torch.save({"state": state, "world": res.world_size, "final": res.final},
+               os.path.join(sys.argv[1], f"rank{rank}.pt"))
+    """
+)
+
+
+def test_two_processes_end_with_identical_weights(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="lo")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+            str(tmp_path),
+            str(tmp_path / "ck.pt"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert r0["world"] == r1["world"] == 2
+    assert r0["state"].keys() == r1["state"].keys()
+    for k in r0["state"]:
+        assert torch.equal(r0["state"][k], r1["state"][k]), k
+    # training moved the weights away from their (seeded) initial values
+    torch.manual_seed(3)
+    init = build_model(
+        "mlp", activation="sign", num_classes=3, in_channels=1, input_size=(4, 4), hidden=[16]
+    ).state_dict()
+    assert not torch.equal(init["fc0.weight"], r0["state"]["fc0.weight"])
+    assert torch.load(tmp_path / "ck.pt", weights_only=True)["epoch"] == 2  # rank 0 writes it
+    assert r0["final"]["test_acc"] == r1["final"]["test_acc"]  # evaluation is all-reduced
