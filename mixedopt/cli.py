@@ -166,6 +166,96 @@ def solve_cmd(
         raise typer.Exit(130)
 
 
+@app.command("torch-train")
+@handle_errors
+def torch_train_cmd(
+    model: str = typer.Option(
+        "convnet4", "--model", "-m", help="convnet4, convnet8, alexnet, resnet18, mlp, conv1d."
+    ),
+    activation: str = typer.Option(
+        "sign", "--activation", "-a", help="sign, step01, staircase3, staircase5 or relu."
+    ),
+    rule: str = typer.Option(
+        "soft-hinge", "--rule", "-r", help="soft-hinge (FTP-SH), sste, ste, truncated-hinge, ..."
+    ),
+    data: str = typer.Option(
+        "digits", "--data", "-d", help="digits, mnist1d, synthetic, cifar10, mnist, or a table."
+    ),
+    data_dir: str = typer.Option(None, "--data-dir", help="Folder of CIFAR-10 batches / IDX."),
+    epochs: int = typer.Option(10, "--epochs", "-e", help="Epochs."),
+    batch_size: int = typer.Option(None, "--batch-size", "-b", help="Total batch (preset)."),
+    optimizer: str = typer.Option(None, "--optimizer", help="adam or sgd (preset)."),
+    lr: float = typer.Option(None, "--lr", help="Learning rate (preset)."),
+    weight_decay: float = typer.Option(None, "--weight-decay", help="Coupled L2 (preset)."),
+    momentum: float = typer.Option(0.9, "--momentum", help="SGD momentum."),
+    schedule: str = typer.Option("step", "--schedule", help="step, cosine or constant."),
+    milestones: str = typer.Option(None, "--milestones", help="Epochs of LR x gamma, '20,25'."),
+    gamma: float = typer.Option(0.1, "--gamma", help="LR factor at each milestone."),
+    seed: int = typer.Option(0, "--seed", help="Seed of torch, numpy and shuffling."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    option: list[str] = typer.Option(
+        None, "--option", "-o", help="Model option key=value (hidden=128,64; batch_norm=true)."
+    ),
+    augment: bool = typer.Option(None, "--augment/--no-augment", help="Crop+flip images."),
+    checkpoint: str = typer.Option(None, "--checkpoint", help="Checkpoint written every epoch."),
+    resume: str = typer.Option(None, "--resume", help="Continue from this checkpoint."),
+    metrics: str = typer.Option(None, "--metrics", help="Append per-epoch JSON lines here."),
+    save: str = typer.Option(None, "--save", help="Save the model (.pt + .pt.json)."),
+    export: str = typer.Option(None, "--export", help="Export the model graph to this file."),
+    export_format: str = typer.Option("export", "--export-format", help="export/torchscript."),
+    capture_targets: str = typer.Option(
+        None, "--capture-targets", help="Record targets per threshold layer to this .npz."
+    ),
+    max_steps: int = typer.Option(None, "--max-steps", help="Cap on steps per epoch."),
+    summary: bool = typer.Option(False, "--summary", help="Print the bit-aware model summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Train a hard-threshold network in PyTorch (FTPROP-MB with a target-propagation rule)."""
+    from mixedopt._validation import as_sequence_of_ints
+    from mixedopt.torch._cli import parse_options, run_torch_train
+    from mixedopt.torch.train import TrainConfig
+
+    config = TrainConfig(
+        model=model,
+        activation=activation,
+        rule=rule,
+        data=data,
+        data_dir=data_dir,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        lr=lr,
+        weight_decay=weight_decay,
+        momentum=momentum,
+        schedule=schedule,
+        milestones=as_sequence_of_ints(milestones, name="--milestones") if milestones else None,
+        gamma=gamma,
+        seed=seed,
+        device=device,
+        model_options=parse_options(option),
+        augment=augment,
+        checkpoint=checkpoint,
+        resume=resume,
+        metrics=metrics,
+        capture_targets=capture_targets is not None,
+        max_steps=max_steps,
+    )
+    res = run_torch_train(
+        console,
+        config,
+        save=save,
+        export=export,
+        export_format=export_format,
+        capture_path=capture_targets,
+        show_summary=summary,
+        quiet=quiet,
+        json_out=json_out,
+    )
+    if res["interrupted"]:
+        raise typer.Exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mixedopt`` console script."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="mixedopt")
