@@ -523,7 +523,9 @@ def finalize(
                 true_obj,
                 bound,
             )
-    if values is not None:
+    if status is Status.INFEASIBLE:
+        net, values = None, None  # a best-effort net would contradict the verdict
+    if values is not None and status.has_solution:
         info["objectives"] = {c: values[c] for c in problem.objective}
     n_err = None if values is None else int(values["errors"])
     targets = (

@@ -2,8 +2,10 @@
 
 ``method="auto"`` runs an **engine**, not one model:
 
-1. **heuristic first** — the local search of :mod:`mixedopt.solvers.greedy` (when shipped)
-   gets a share of the time limit; a large exact model is never built before it has run.
+1. **heuristic first** — the local search of :mod:`mixedopt.solvers.greedy` gets
+   ``min(20 s, 20 %)`` of the time limit, and stops earlier after 100 perturbations
+   without progress; a large exact model is never built before it has run (skipped for
+   ``backend="brute"``).
    A zero-error net for the ``errors`` objective is already optimal and ends the run;
 2. **the strongest exact formulation that applies** — the CP-SAT table model of
    :mod:`mixedopt.solvers.cpsat_table` when the problem fits it and ``backend="cpsat"``,
@@ -66,6 +68,8 @@ METHODS = ("auto", "monolithic", "table", "heuristic")
 #: share of the time limit given to the heuristic phase of ``method="auto"``
 HEURISTIC_SHARE = 0.2
 HEURISTIC_MAX_S = 20.0
+#: the heuristic phase also ends after this many perturbations without progress
+HEURISTIC_MAX_STALL = 100
 
 _PIPELINE_STATUS: dict[str, Status | str] = {
     "optimal": Status.OPTIMAL,
@@ -139,11 +143,15 @@ def _phase_info(name: str, res: SolveResult) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- phases
 def _run_heuristic(
-    problem: TrainingProblem, ctx: SolveContext, budget: float | None
+    problem: TrainingProblem, ctx: SolveContext, budget: float | None, stall: bool = True
 ) -> SolveResult | None:
     ls = _local_search()
     if ls is None:
         return None
+    extra: dict[str, Any] = {}
+    defaults = _optional("mixedopt.solvers.greedy", "DEFAULTS")
+    if stall and isinstance(defaults, dict) and "max_stall" in defaults:
+        extra["max_stall"] = HEURISTIC_MAX_STALL  # stop early when it stops improving
     try:
         res = ls(
             problem,
@@ -151,6 +159,7 @@ def _run_heuristic(
             seed=ctx.seed,
             warm_start=ctx.options.warm_start,
             incumbent_callback=_forwarder(ctx, "greedy"),
+            **extra,
         )
     except ValidationError as exc:
         logger.info("heuristic phase skipped: %s", exc)
@@ -263,7 +272,7 @@ def solve_problem(
     label = method
     try:
         if backend == "greedy" or method == "heuristic":
-            res = _run_heuristic(problem, ctx, ctx.time_left())
+            res = _run_heuristic(problem, ctx, ctx.time_left(), stall=False)
             if res is None:
                 if backend == "greedy":
                     res = be.solve(
@@ -291,7 +300,7 @@ def solve_problem(
                         HEURISTIC_MAX_S,
                         max(min(1.0, time_limit / 2), HEURISTIC_SHARE * time_limit),
                     )
-                heur = _run_heuristic(problem, ctx, budget)
+                heur = None if backend == "brute" else _run_heuristic(problem, ctx, budget)
                 if heur is not None:
                     phases.append(_phase_info("heuristic", heur))
                     if ctx.best_net is not None:
