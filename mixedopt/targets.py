@@ -400,7 +400,11 @@ class RawAssignment:
 
 # --------------------------------------------------------------------------- greedy
 def _fit_discrete(
-    tp: TargetProblem, target: np.ndarray, start: np.ndarray, rng: np.random.Generator
+    tp: TargetProblem,
+    target: np.ndarray,
+    start: np.ndarray,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Integer coordinate descent on ``(w, b)`` minimising weighted mismatches."""
     A = tp.A.astype(np.float64)
@@ -410,7 +414,7 @@ def _fit_discrete(
     wvals = np.array([-1, 1]) if tp.weights == "binary" else np.arange(-K, K + 1)
     bvals = np.arange(int(lo_b), int(hi_b) + 1)
     t = np.asarray(target) > 0
-    sw = tp.sample_weight.astype(np.float64)
+    sw = (tp.sample_weight if weights is None else weights).astype(np.float64)
     v = np.asarray(start, dtype=np.float64).copy()
     Aext = np.hstack([A, np.ones((A.shape[0], 1))])
     z = Aext @ v
@@ -439,31 +443,37 @@ def _fit_discrete(
     return v
 
 
-def _mismatch(tp: TargetProblem, target: np.ndarray, v: np.ndarray) -> float:
+def _mismatch(tp: TargetProblem, target: np.ndarray, v: np.ndarray, weights: np.ndarray) -> float:
     z = tp.A @ v[:-1] + v[-1]
     wrong = np.where(np.asarray(target) > 0, z < tp.tol, z > -tp.eps)
-    return float(np.sum(tp.sample_weight * wrong))
+    return float(np.sum(weights * wrong))
 
 
 def _fit_column(
-    tp: TargetProblem, desired: np.ndarray, start: np.ndarray, rng: np.random.Generator
+    tp: TargetProblem,
+    desired: np.ndarray,
+    start: np.ndarray,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Fit one unit to ``desired``; returns ``(realised column, params)`` or None when the
-    fitted unit leaves an example in the models' dead band (not exactly realisable)."""
-    if tp.weights == "real":
-        from mixedopt.solvers._lp import hinge_fit, unit_lp
+    """Fit one unit to ``desired`` (rows weighted by ``weights``, default the sample
+    weights); returns ``(realised column, params)`` or None when the fitted unit leaves an
+    example in the models' dead band (not exactly realisable)."""
+    wts = tp.sample_weight.astype(np.float64) if weights is None else weights
+    from mixedopt.solvers._lp import hinge_fit
 
-        v = hinge_fit(tp.A, desired, sample_weight=tp.sample_weight, K=tp.weight_bound, eps=tp.eps)
+    if tp.weights == "real":
+        from mixedopt.solvers._lp import unit_lp
+
+        v = hinge_fit(tp.A, desired, sample_weight=wts, K=tp.weight_bound, eps=tp.eps)
         col = np.where(tp.A @ v[:-1] + v[-1] >= 0, 1, -1).astype(np.int8)
         exact = unit_lp(tp.A, col > 0, K=tp.weight_bound, eps=tp.eps, tol=tp.tol)
         if exact is None:
             return None
         return np.where(tp.A @ exact[:-1] + exact[-1] >= 0, 1, -1).astype(np.int8), exact
-    v = _fit_discrete(tp, desired, start, rng)
+    v = _fit_discrete(tp, desired, start, rng, wts)
     # second start: the hinge LP solution scaled into the box and rounded
-    from mixedopt.solvers._lp import hinge_fit
-
-    lp = hinge_fit(tp.A, desired, sample_weight=tp.sample_weight, eps=1.0)
+    lp = hinge_fit(tp.A, desired, sample_weight=wts, eps=1.0)
     K = float(tp.weight_bound or 1)
     scale = np.max(np.abs(lp[:-1]), initial=0.0)
     if scale > 0:
@@ -473,13 +483,30 @@ def _fit_column(
         if tp.weights == "binary":
             lp_start[:-1] = np.where(lp_start[:-1] >= 0, 1, -1)
         lp_start[-1] = np.clip(lp_start[-1], lo_b, hi_b)
-        v2 = _fit_discrete(tp, desired, lp_start, rng)
-        if _mismatch(tp, desired, v2) < _mismatch(tp, desired, v):
+        v2 = _fit_discrete(tp, desired, lp_start, rng, wts)
+        if _mismatch(tp, desired, v2, wts) < _mismatch(tp, desired, v, wts):
             v = v2
     z = tp.A @ v[:-1] + v[-1]
     if not tp.integral and np.any((z > -tp.eps) & (z < tp.tol)):
         return None
     return np.where(z >= 0, 1, -1).astype(np.int8), v
+
+
+def _marginal(tp: TargetProblem, T: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit ``j``'s desired column and row weights from its exact marginal effect: flipping
+    ``T[k, j]`` changes example ``k``'s violations by ``delta_k``; rows that gain want the
+    flip (weight ``-delta``), rows that lose want to keep (weight ``delta``); indifferent
+    rows get a small weight that keeps them where they are."""
+    T_flip = T.copy()
+    T_flip[:, j] = -T_flip[:, j]
+    delta = (tp.violations_per_example(T_flip) - tp.violations_per_example(T)).astype(float)
+    if tp.max_flips is not None:
+        assert tp.current is not None
+        far = np.sum(T_flip != tp.current, axis=1) > tp.max_flips
+        delta = np.where(far, np.maximum(delta, 1.0) * 10.0, delta)
+    desired = np.where(delta < 0, -T[:, j], T[:, j]).astype(np.int8)
+    w = np.where(delta == 0, 0.05, np.abs(delta)) * tp.sample_weight
+    return desired, w
 
 
 def _propose(
@@ -581,14 +608,20 @@ def greedy_assign(
         if bad.size == 0:
             break
         rows = bad if stale % 2 == 0 else rng.choice(bad, size=max(1, bad.size // 2), replace=False)
-        D = _propose(tp, T, rows, rng)
+        # odd rounds: multi-bit proposals (nearest downstream-correct codes); even rounds:
+        # each unit's exact marginal effect
+        D = _propose(tp, T, rows, rng) if it % 2 == 0 else None
         improved = False
         for j in rng.permutation(n):
             if deadline is not None and time.perf_counter() >= deadline:
                 break
-            if np.array_equal(D[:, j], T[:, j]):
+            if D is None:
+                desired, wts = _marginal(tp, T, j)
+            else:
+                desired, wts = D[:, j], None
+            if np.array_equal(desired, T[:, j]):
                 continue
-            fit = _fit_column(tp, D[:, j], params[j], rng)
+            fit = _fit_column(tp, desired, params[j], rng, wts)
             if fit is None or np.array_equal(fit[0], T[:, j]):
                 continue
             col, v = fit
@@ -790,7 +823,7 @@ def _verify(
         assert tp.current is not None
         within = bool(np.all(np.sum(T != tp.current, axis=1) <= tp.max_flips))
         info["within_max_flips"] = within
-    bound = raw.bound
+    bound = None if raw.bound is None else float(raw.bound) + 0.0  # no -0.0
     if bound is not None and v < bound - 1e-9:
         logger.warning(
             "%s: %d violations beat the model's bound %s; dropping it", backend, v, bound
