@@ -53,6 +53,12 @@ _LAZY: dict[str, str] = {
     "train_exact": "mixedopt.train.exact",
     "assign_targets": "mixedopt.targets",
     "TargetAssignment": "mixedopt.targets",
+    "estimators": "mixedopt.estimators",
+    "FTPropClassifier": "mixedopt.estimators",
+    "ExactThresholdClassifier": "mixedopt.estimators",
+    "inspect": "mixedopt.inspect",
+    "inspect_targets": "mixedopt.inspect",
+    "to_networkx": "mixedopt.inspect",
 }
 
 __all__ = [

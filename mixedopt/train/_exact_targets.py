@@ -19,6 +19,12 @@ rows. Methods:
   objective.
 * ``auto`` (default): ``enumerate`` when there are at most ``enum_limit`` codes, else
   ``highs``.
+* ``assign-targets``: :func:`mixedopt.assign_targets` (SCIP), which solves the *constrained*
+  problem of the FTPROP paper: every unit's target column must be realisable from the
+  layer's inputs, and the number of violated downstream targets is minimised. Sign layers
+  only; its answer is a whole-batch candidate (``whole_batch``), kept by the caller only
+  when it does not raise the target objective. Much slower: meant for small layers and
+  batches.
 
 Examples
 --------
@@ -37,6 +43,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +55,7 @@ __all__ = ["BACKENDS", "Assignment", "solve_assignment"]
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "enumerate", "highs")
+BACKENDS = ("auto", "enumerate", "highs", "assign-targets")
 _PL_UNIT = ("hinge", "saturated-hinge", "linear")
 
 
@@ -67,6 +74,7 @@ class Assignment:
     solved: np.ndarray
     status: str
     method: str
+    whole_batch: bool = False
 
 
 def solve_assignment(
@@ -76,10 +84,19 @@ def solve_assignment(
     time_limit: float | None,
     enum_limit: int = 4096,
     backend: str = "auto",
+    inputs: np.ndarray | None = None,
+    current: np.ndarray | None = None,
+    seed: int = 0,
 ) -> Assignment:
-    """Solve the batch target assignment (see the module docstring)."""
+    """Solve the batch target assignment (see the module docstring).
+
+    ``inputs`` (the layer's inputs) and ``current`` (its current level targets) are needed by
+    ``assign-targets`` only.
+    """
     if backend not in BACKENDS:
         raise ValidationError(f"unknown exact_backend {backend!r}; choose one of {BACKENDS}.")
+    if backend == "assign-targets":
+        return _assign_targets(lv, upper, inputs, current, time_limit, seed)
     n = upper.W.shape[1]
     n_codes = lv.n_levels**n if n < 64 else float("inf")
     if backend == "enumerate" or (backend == "auto" and n_codes <= enum_limit):
@@ -263,11 +280,62 @@ def _milp(lv: Levels, upper: UpperLayer, time_limit: float | None) -> Assignment
     return Assignment(K=K, has=np.ones(B, dtype=bool), solved=solved, status=status, method="highs")
 
 
-def _nothing(B: int, n: int) -> Assignment:
+def _assign_targets(
+    lv: Levels,
+    upper: UpperLayer,
+    inputs: np.ndarray | None,
+    current: np.ndarray | None,
+    time_limit: float | None,
+    seed: int,
+) -> Assignment:
+    """Realisable targets from :func:`mixedopt.assign_targets` (SCIP), sign layers only."""
+    from mixedopt.network import ThresholdNet
+    from mixedopt.targets import assign_targets
+
+    B, n = upper.n_rows, upper.W.shape[1]
+    if inputs is None or lv.name != "sign":
+        logger.debug("assign-targets needs a sign layer and its inputs; skipped")
+        return _nothing(B, n, "assign-targets")
+    if upper.is_output:
+        assert upper.y is not None
+        k = upper.W.shape[0]
+        above: Any = ThresholdNet(
+            [upper.W], [upper.b], classes=[0, 1] if k == 1 else list(range(k))
+        )
+        y_down: Any = upper.y
+    else:
+        assert upper.targets is not None and upper.levels is not None
+        if upper.levels.name != "sign":
+            return _nothing(B, n, "assign-targets")
+        above, y_down = (upper.W, upper.b), 2 * upper.targets.astype(np.int64) - 1
+    ta = assign_targets(
+        inputs,
+        above,
+        y_down,
+        n_units=n,
+        current=None if current is None else 2 * current.astype(np.int64) - 1,
+        weights="real",
+        backend="scip",
+        time_limit=time_limit,
+        seed=seed,
+    )
+    K = (np.asarray(ta.targets) > 0).astype(np.int8)
+    optimal = ta.status.value == "optimal"
+    return Assignment(
+        K=K,
+        has=np.ones(B, dtype=bool),
+        solved=np.zeros(B, dtype=bool),
+        status="realisable" if optimal else "limit",
+        method="assign-targets",
+        whole_batch=True,
+    )
+
+
+def _nothing(B: int, n: int, method: str = "highs") -> Assignment:
     return Assignment(
         K=None,
         has=np.zeros(B, dtype=bool),
         solved=np.zeros(B, dtype=bool),
         status="limit",
-        method="highs",
+        method=method,
     )

@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from mixedopt._validation import check_X_y, encode_labels
 from mixedopt.errors import ValidationError
@@ -102,6 +103,7 @@ def _target_step(
     K_cur: np.ndarray,
     lv: Levels,
     upper: UpperLayer,
+    inputs: np.ndarray | None = None,
 ) -> TargetStepResult:
     if step == "gradient":
         return gradient_targets(G @ W, K_cur, lv)
@@ -115,6 +117,8 @@ def _target_step(
         enum_limit=cfg.exact_enum_limit,
         backend=cfg.exact_backend,
         max_rounds=cfg.max_flips,
+        inputs=inputs,
+        seed=cfg.random_state if isinstance(cfg.random_state, int) else 0,
     )
 
 
@@ -354,9 +358,11 @@ class FTPropTrainer:
             "objective": np.zeros(n_hidden),
             "status": {},
         }
-        for s in range(0, n, bs):
-            idx = perm[s : s + bs]
-            self._batch(Xs[idx], codes[idx], lr, acc)
+        # small matrices: one BLAS thread is several times faster than a contended pool
+        with threadpool_limits(limits=1, user_api="blas"):
+            for s in range(0, n, bs):
+                idx = perm[s : s + bs]
+                self._batch(Xs[idx], codes[idx], lr, acc)
         self.epochs_done += 1
         rec: dict[str, Any] = {
             "epoch": self.epochs_done,
@@ -413,7 +419,7 @@ class FTPropTrainer:
             G_below = next_upper = K = U = None
             if i > 0:
                 lv = levels[i - 1]
-                res = _target_step(cfg, cfg.target_step, G, W[i], Ks[i - 1], lv, upper)
+                res = _target_step(cfg, cfg.target_step, G, W[i], Ks[i - 1], lv, upper, A[i - 1])
                 K, U = res.K, res.weights
                 acc["flipped"][i - 1] += float(np.count_nonzero(K != Ks[i - 1])) / K.shape[1]
                 if cfg.target_step != "gradient":
@@ -559,7 +565,8 @@ def propagate_targets(
     out_u: list[np.ndarray] = [np.empty(0)] * len(levels)
     for i in range(len(Ws) - 1, 0, -1):
         lv = levels[i - 1]
-        res = _target_step(cfg, cfg.target_step, G, Ws[i], Ks[i - 1], lv, upper)
+        inp = Xa.astype(np.float64) if i == 1 else np.asarray(post[i - 2], dtype=np.float64)
+        res = _target_step(cfg, cfg.target_step, G, Ws[i], Ks[i - 1], lv, upper, inp)
         out_k[i - 1], out_u[i - 1] = res.K, res.weights
         G = res.weights * unit_loss_grad(Zs[i - 1], res.K, lv, cfg.unit_loss)
         upper = UpperLayer(

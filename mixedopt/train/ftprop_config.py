@@ -66,8 +66,9 @@ class FTPropConfig:
         Most greedy moves per row and batch (None: until a local optimum).
     exact_time_limit : float or None
         Seconds per batch for the exact target step (greedy when it runs out).
-    exact_backend : {"auto", "enumerate", "highs"}
-        Solver of the exact target step.
+    exact_backend : {"auto", "enumerate", "highs", "assign-targets"}
+        Solver of the exact target step (``assign-targets``: realisable targets by
+        :func:`mixedopt.assign_targets`, sign layers, small batches).
     exact_enum_limit : int
         Enumerate all codes of a layer when there are at most this many.
     unit_time_limit : float or None
@@ -171,7 +172,9 @@ class FTPropConfig:
             max_flips=None if self.max_flips is None else _int(self.max_flips, "max_flips", 1),
             exact_time_limit=_opt_pos(self.exact_time_limit, "exact_time_limit"),
             exact_backend=_choice(
-                self.exact_backend, ("auto", "enumerate", "highs"), "exact_backend"
+                self.exact_backend,
+                ("auto", "enumerate", "highs", "assign-targets"),
+                "exact_backend",
             ),
             exact_enum_limit=_int(self.exact_enum_limit, "exact_enum_limit", 0),
             unit_time_limit=_opt_pos(self.unit_time_limit, "unit_time_limit"),

@@ -21,8 +21,9 @@ The **target objective** of a batch is the layer above's loss with the targets a
   :func:`mixedopt.train._exact_targets.solve_assignment` under a time limit; each row keeps
   the better of the two, so exact is never worse than greedy on the same batch.
 
-For greedy and exact, a target's weight is ``|dL/dh|`` at the chosen targets (``L`` the
-target objective), as for the gradient step but evaluated where the targets are.
+For greedy and exact, a target's weight is the rise of the objective when that unit moves
+off its target (one level), divided by the level spacing: a finite-difference version of
+``|dL/dh|`` that is zero for targets the layer above does not need.
 
 Examples
 --------
@@ -204,8 +205,7 @@ def greedy_targets(
     Returns
     -------
     TargetStepResult
-        ``objective <= objective_start`` always; ``weights`` are ``|dL/dh|`` at the chosen
-        targets.
+        ``objective <= objective_start`` always; ``weights`` from :func:`target_weights`.
     """
     K = np.array(K0, dtype=np.int8, copy=True)
     B, n = K.shape
@@ -275,11 +275,35 @@ def greedy_targets(
     )
 
 
+def _candidate_losses(
+    Z: np.ndarray, K: np.ndarray, rows: np.ndarray, lv: Levels, upper: UpperLayer
+) -> np.ndarray:
+    """Row objective after each single move, shape ``(r, n, c)`` (+inf where invalid)."""
+    delta, valid = _moves(K, lv)
+    r, n, c = delta.shape
+    m = upper.W.shape[0]
+    out = np.empty((r, n, c))
+    step = max(1, _CHUNK // max(1, n * c * m))
+    WT = upper.W.T[None, :, None, :]
+    for s in range(0, r, step):
+        e = min(r, s + step)
+        Zc = Z[s:e, None, None, :] + delta[s:e, :, :, None] * WT
+        out[s:e] = upper.row_loss(Zc, rows[s:e])
+    out[~valid] = np.inf
+    return out
+
+
 def target_weights(K: np.ndarray, lv: Levels, upper: UpperLayer) -> np.ndarray:
-    """Per-target weights ``|dL/dh|`` of level targets ``K`` (``L`` the layer above's loss
-    with the targets as its input), as in the gradient step."""
+    """Per-target weights of level targets ``K``: how much the target objective rises when
+    the unit moves off its target by one level (the smaller rise over the possible moves),
+    divided by the level spacing and clipped at 0. A target the layer above does not need
+    (or one it would rather see moved) gets weight 0."""
     Z = lv.values[K] @ upper.W.T + upper.b
-    return np.abs(upper.row_grad(Z) @ upper.W)
+    cur = upper.row_loss(Z)
+    L = _candidate_losses(Z, K, np.arange(K.shape[0]), lv, upper)
+    inc = L.min(axis=-1) - cur[:, None]
+    inc[~np.isfinite(inc)] = 0.0
+    return np.maximum(inc, 0.0) / lv.spacing
 
 
 # ----------------------------------------------------------------------------- exact
@@ -293,6 +317,7 @@ def exact_targets(
     backend: str = "auto",
     seed: int | None = 0,
     max_rounds: int | None = None,
+    inputs: np.ndarray | None = None,
 ) -> TargetStepResult:
     """Greedy, then the exact batch assignment under ``time_limit`` seconds; per row, the
     better of the two.
@@ -304,25 +329,43 @@ def exact_targets(
     saturated hinge / hinge as a surrogate of the soft hinge / cross-entropy. ``status`` is
     ``"optimal"`` when every row is proven optimal for the true objective, ``"surrogate"``
     when the solve was optimal only for the surrogate, ``"fallback"`` when the time limit was
-    hit (rows without a better solver answer keep their greedy targets).
+    hit (rows without a better solver answer keep their greedy targets). With
+    ``backend="assign-targets"`` (realisable targets, :func:`mixedopt.assign_targets`;
+    ``inputs`` are then the layer's inputs) the answer replaces greedy's for the whole batch
+    when its target objective is no higher (status ``"realisable"`` when proven optimal).
     """
     from mixedopt.train._exact_targets import solve_assignment
 
     t0 = time.perf_counter()
     g = greedy_targets(K0, lv, upper, max_rounds=max_rounds)
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
-    sol = solve_assignment(lv, upper, time_limit=left, enum_limit=enum_limit, backend=backend)
+    sol = solve_assignment(
+        lv,
+        upper,
+        time_limit=left,
+        enum_limit=enum_limit,
+        backend=backend,
+        inputs=inputs,
+        current=K0,
+        seed=0 if seed is None else int(seed),
+    )
     K = g.K.copy()
     Zg = lv.values[g.K] @ upper.W.T + upper.b
     lg = upper.row_loss(Zg)
     better = np.zeros(K.shape[0], dtype=bool)
+    status = sol.status if sol.status != "limit" else "fallback"
     if sol.K is not None:
         Zs = lv.values[sol.K] @ upper.W.T + upper.b
         ls = upper.row_loss(Zs)
-        better = sol.has & (ls < lg - 1e-12 * (1.0 + np.abs(lg)))
+        if sol.whole_batch:  # a joint answer (realisable columns): all rows or none
+            if ls.sum() <= lg.sum():
+                better[:] = True
+            else:
+                status = "fallback"
+        else:
+            better = sol.has & (ls < lg - 1e-12 * (1.0 + np.abs(lg)))
         K[better] = sol.K[better]
         lg = np.where(better, ls, lg)
-    status = sol.status if sol.status != "limit" else "fallback"
     weights = target_weights(K, lv, upper)
     return TargetStepResult(
         K=K,

@@ -1,0 +1,166 @@
+"""ExactThresholdClassifier: a scikit-learn classifier over :func:`mixedopt.train_exact`.
+
+The network is trained by a mixed-integer / SAT solver under a time limit. A solve that
+stops at the limit keeps the best network found and warns (``ConvergenceWarning``) with its
+gap; ``status_``, ``gap_`` and ``result_`` say what was proven.
+
+Examples
+--------
+>>> import mixedopt as mo
+>>> X, y = mo.datasets.load("xor")
+>>> clf = mo.ExactThresholdClassifier(hidden=(2,), time_limit=10, random_state=0)
+>>> clf.fit(X, y).score(X, y), clf.status_.value   # doctest: +SKIP
+(1.0, 'optimal')
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from mixedopt._validation import as_sequence_of_ints
+from mixedopt.errors import SolverError, ValidationError
+from mixedopt.estimators._base import ThresholdClassifierBase, seed_from
+from mixedopt.result import SolveResult, Status
+
+__all__ = ["ExactThresholdClassifier"]
+
+
+class ExactThresholdClassifier(ThresholdClassifierBase):
+    """Threshold-network classifier trained exactly (MIP / SAT) by :func:`mixedopt.train_exact`.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default (3,)
+        Hidden-layer widths (sign units).
+    weights : {"integer", "binary", "ternary", "real"}, default "integer"
+        Weight domain.
+    weight_bound : int, default 3
+        Largest absolute weight (integer domain) or the box of real weights.
+    objective : str, default "errors"
+        ``"errors"``, ``"weights"``, ``"margin"`` or a lexicographic combination such as
+        ``"errors,weights"``.
+    backend : str, default "cpsat"
+        Solver backend (see :func:`mixedopt.solvers.available`).
+    method : str or None, default None
+        Engine method of :func:`mixedopt.train_exact` (None: its default).
+    time_limit : float, default 60.0
+        Seconds for the solve; the best network so far is kept when it runs out.
+    random_state : int, RandomState or None, default None
+        Seed passed to the solver.
+    warm_start : bool, default False
+        Start the solver from the previous fit's network.
+
+    Attributes
+    ----------
+    net_ : ThresholdNet
+    classes_ : ndarray
+    result_ : SolveResult
+        Status, objective, bound, gap, wall time and targets of the solve.
+    status_ : Status
+    gap_ : float or None
+    history_ : dict
+        Anytime progress of the solve: lists ``wall_time``, ``objective``, ``bound``.
+    n_iter_ : int
+        Always 1 (one solve).
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden: tuple[int, ...] = (3,),
+        weights: str = "integer",
+        weight_bound: int = 3,
+        objective: str = "errors",
+        backend: str = "cpsat",
+        method: str | None = None,
+        time_limit: float = 60.0,
+        random_state: Any = None,
+        warm_start: bool = False,
+    ) -> None:
+        self.hidden = hidden
+        self.weights = weights
+        self.weight_bound = weight_bound
+        self.objective = objective
+        self.backend = backend
+        self.method = method
+        self.time_limit = time_limit
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    def fit(
+        self, X: Any, y: Any, *, callback: Callable[[Any], Any] | None = None
+    ) -> ExactThresholdClassifier:
+        """Solve for a network that fits ``(X, y)`` under ``time_limit``.
+
+        Parameters
+        ----------
+        callback : callable, optional
+            Passed to the solver as its progress callback (receives
+            :class:`mixedopt.Progress` events), when :func:`mixedopt.train_exact` takes one.
+
+        Returns
+        -------
+        self
+        """
+        from mixedopt.train.exact import train_exact
+
+        hidden = as_sequence_of_ints(self.hidden, name="hidden")
+        if (
+            isinstance(self.time_limit, bool)
+            or not isinstance(self.time_limit, (int, float))
+            or not self.time_limit > 0
+        ):
+            raise ValidationError(
+                f"time_limit must be a positive number of seconds, got {self.time_limit!r}; "
+                "every exact solve needs a limit."
+            )
+        X, y = self._validate_training_data(X, y)
+        kwargs: dict[str, Any] = {
+            "hidden": hidden,
+            "weights": self.weights,
+            "weight_bound": self.weight_bound,
+            "objective": self.objective,
+            "backend": self.backend,
+            "time_limit": float(self.time_limit),
+            "seed": seed_from(self.random_state),
+        }
+        if self.method is not None:
+            kwargs["method"] = self.method
+        if self.warm_start and getattr(self, "net_", None) is not None:
+            kwargs["warm_start"] = self.net_
+        if callback is not None:
+            kwargs["callback"] = callback
+        res: SolveResult = train_exact(X, y, **kwargs)
+        if res.net is None:
+            raise SolverError(
+                f"the exact solve found no network ({res}); raise time_limit or try a smaller "
+                "problem (fewer samples or hidden units) or another backend."
+            )
+        self.result_ = res
+        self.status_ = res.status
+        self.gap_ = res.gap
+        self.net_ = res.net
+        self.classes_ = np.asarray(res.net.classes)
+        self.n_iter_ = 1
+        self.history_ = {
+            "wall_time": [p.wall_time for p in res.log],
+            "objective": [p.objective for p in res.log],
+            "bound": [p.bound for p in res.log],
+        }
+        if res.status is not Status.OPTIMAL:
+            gap = "unknown" if res.gap is None else f"{res.gap:.2%}"
+            warnings.warn(
+                f"ExactThresholdClassifier: the solve stopped with status {res.status.value} "
+                f"(objective {res.objective}, bound {res.bound}, gap {gap}) after "
+                f"{res.wall_time:.1f}s; the network is the best found, not a proven optimum. "
+                "Raise time_limit to close the gap.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
