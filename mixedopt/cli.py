@@ -256,6 +256,93 @@ def torch_train_cmd(
         raise typer.Exit(130)
 
 
+@app.command("train")
+@handle_errors
+def train_cmd(
+    algo: str = typer.Option("ftprop", "--algo", "-a", help="ftprop, exact or convex."),
+    data: str = typer.Option(..., "--data", "-d", help="Data set name or a .csv/.dat file."),
+    hidden: str = typer.Option(None, "--hidden", help="Hidden layer widths, e.g. '64,32'."),
+    out: Path = typer.Option(None, "--out", "-o", help="Save the trained net (.npz)."),
+    epochs: int = typer.Option(None, "--epochs", "-e", help="Epochs (ftprop max_iter)."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Mini-batch size (ftprop)."),
+    target_step: str = typer.Option(
+        None, "--target-step", help="ftprop target step: gradient, greedy or exact."
+    ),
+    activation: str = typer.Option(None, "--activation", help="sign, step or staircase<n>."),
+    lr: float = typer.Option(None, "--lr", help="Learning rate (ftprop)."),
+    backend: str = typer.Option(None, "--backend", "-b", help="Solver backend (exact)."),
+    time_limit: float = typer.Option(None, "--time-limit", "-t", help="Seconds for training."),
+    early_stopping: bool = typer.Option(
+        None, "--early-stopping/--no-early-stopping", help="Stop on a validation split (ftprop)."
+    ),
+    param: list[str] = typer.Option(
+        None, "--param", "-p", help="Any other estimator parameter, key=value (repeatable)."
+    ),
+    test_size: float = typer.Option(0.25, "--test-size", help="Held-out fraction (0: none)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split and the training."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Per-epoch output."),
+) -> None:
+    """Train a threshold network with a scikit-learn estimator; per-epoch metrics; save it."""
+    from mixedopt._cli_train import parse_params, run_train
+    from mixedopt._validation import as_sequence_of_ints
+
+    options = {  # estimator parameter -> (flag, value)
+        "hidden": (
+            "--hidden",
+            None if hidden is None else tuple(as_sequence_of_ints(hidden, name="--hidden")),
+        ),
+        "max_iter": ("--epochs", epochs),
+        "batch_size": ("--batch-size", batch_size),
+        "target_step": ("--target-step", target_step),
+        "activation": ("--activation", activation),
+        "learning_rate": ("--lr", lr),
+        "backend": ("--backend", backend),
+        "time_limit": ("--time-limit", time_limit),
+        "early_stopping": ("--early-stopping", early_stopping),
+    }
+    res = run_train(
+        console,
+        algo=algo,
+        data=data,
+        options=options,
+        params=parse_params(param),
+        test_size=test_size,
+        seed=seed,
+        out=out,
+        progress=progress,
+    )
+    if res["interrupted"]:
+        raise typer.Exit(130)
+
+
+@app.command("inspect")
+@handle_errors
+def inspect_cmd(
+    model: Path = typer.Argument(..., help="A model saved by `mixedopt train --out`."),
+    data: str = typer.Option(None, "--data", "-d", help="Data set (default: the training one)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Folder for report.html, PNGs, JSON."),
+    split: str = typer.Option("train", "--split", help="train, test or all."),
+    target_step: str = typer.Option(
+        "greedy", "--target-step", help="How targets are set: greedy, gradient or exact."
+    ),
+    history: Path = typer.Option(
+        None, "--history", help="A torch target-capture history (.npz) to show."
+    ),
+) -> None:
+    """Report the target assignment of a saved network: table, HTML, PNG figures, JSON."""
+    from mixedopt._cli_train import run_inspect
+
+    run_inspect(
+        console,
+        model=model,
+        data=data,
+        out=out,
+        split=split,
+        target_step=target_step,
+        history=history,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mixedopt`` console script."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="mixedopt")

@@ -175,34 +175,41 @@ class TargetReport:
 
     def table(self) -> Any:
         """A rich :class:`~rich.table.Table` with one row per layer."""
+        from rich import box
         from rich.table import Table
 
-        t = Table(title=f"target assignment ({self.target_source}), accuracy {self.accuracy:.3f}")
+        t = Table(
+            title=f"target assignment ({self.target_source}); accuracy {self.accuracy:.3f}",
+            box=box.SIMPLE_HEAD,
+            padding=(0, 1),
+            pad_edge=False,
+            collapse_padding=True,
+        )
         for col in (
             "layer",
             "units",
-            "activation",
-            "agreement",
-            "units missing targets",
-            "violated targets",
-            "min margin",
-            "conflict units",
+            "act",
+            "agree",
+            "viol",
+            "bad",
+            "margin",
+            "non-sep",
             "codes",
-            "code purity",
-            "last flip rate",
+            "purity",
+            "flip",
         ):
-            t.add_column(col, justify="right" if col != "layer" else "left")
+            t.add_column(col, justify="left" if col in ("layer", "act") else "right", no_wrap=True)
         for ly in self.layers:
             n_conf = sum(1 for s in ly.separable if s is False)
             checked = sum(1 for s in ly.separable if s is not None)
             flip = ly.flip_rate[-1] if ly.flip_rate else None
             t.add_row(
-                ly.name,
+                f"h{ly.index + 1}" if ly.kind == "hidden" else "out",
                 str(ly.n_units),
-                ly.activation,
+                ly.activation.replace("output:", ""),
                 f"{ly.agreement:.3f}",
-                str(int(np.count_nonzero(ly.unit_violations))),
                 str(int(ly.unit_violations.sum())),
+                str(int(np.count_nonzero(ly.unit_violations))),
                 _fmt(float(np.min(ly.unit_margin)) if ly.unit_margin.size else None),
                 f"{n_conf}/{checked}" if checked else "-",
                 "-" if ly.codes is None else str(ly.codes.n_codes),
@@ -215,7 +222,15 @@ class TargetReport:
         """Print :meth:`table` (to ``console`` or a new rich console)."""
         from rich.console import Console
 
-        (console or Console()).print(self.table())
+        console = console or Console()
+        console.print(self.table())
+        console.print(
+            "agree: targets met · viol: targets missed · bad: units missing some · non-sep: "
+            "non-separable units / units checked · purity: of the class-conditional codes · "
+            "flip: last flip rate in training",
+            style="dim",
+            highlight=False,
+        )
 
     # ------------------------------------------------------------------ figures
     def plot_targets(self, layer: int = 0, ax: Any = None) -> Any:
@@ -337,6 +352,8 @@ def inspect_targets(
     TargetReport
     """
     net, solver_targets, hist = _resolve(obj)
+    if getattr(obj, "quantizer_", None) is not None and hasattr(obj, "quantize_inputs"):
+        X = obj.quantize_inputs(X)  # the estimator's net reads quantised inputs
     Xa = net._check_X(X)
     ya = check_labels(y, n_samples=Xa.shape[0])
     classes = np.asarray(net.classes)
@@ -490,7 +507,9 @@ def _find_conflicts(
     try:
         from mixedopt.perceptron import fit_unit
     except ImportError:  # pragma: no cover - perceptron ships with mixedopt
-        notes.append("conflict sets skipped: mixedopt.perceptron is not available.")
+        msg = "conflict sets skipped: mixedopt.perceptron is not available."
+        if msg not in notes:
+            notes.append(msg)
         return
     order = bad[np.argsort(-layer.unit_violations[bad], kind="stable")][:max_units]
     if bad.size > max_units:

@@ -4,6 +4,12 @@ The network is trained by a mixed-integer / SAT solver under a time limit. A sol
 stops at the limit keeps the best network found and warns (``ConvergenceWarning``) with its
 gap; ``status_``, ``gap_`` and ``result_`` say what was proven.
 
+Integer-arithmetic backends (``cpsat``, ``maxsat``) need integer inputs. With
+``quantize="auto"`` (default) non-integer inputs are standardised and rounded,
+``round(input_scale * (X - mean_) / scale_)``, before training and prediction: ``net_`` then
+reads *quantised* inputs (use :meth:`ExactThresholdClassifier.quantize_inputs`), and every
+guarantee of the solve (status, errors, gap) is about the quantised data.
+
 Examples
 --------
 >>> import mixedopt as mo
@@ -54,6 +60,11 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         Seed passed to the solver.
     warm_start : bool, default False
         Start the solver from the previous fit's network.
+    quantize : {"auto", True, False}, default "auto"
+        Round standardised inputs to integers (``"auto"``: when they are not integers and
+        the backend is ``cpsat`` or ``maxsat``).
+    input_scale : float, default 4.0
+        Quantisation levels per standard deviation.
 
     Attributes
     ----------
@@ -67,6 +78,8 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         Anytime progress of the solve: lists ``wall_time``, ``objective``, ``bound``.
     n_iter_ : int
         Always 1 (one solve).
+    quantizer_ : tuple of ndarray or None
+        ``(mean, scale)`` of the input quantisation, None when the inputs are used as given.
     n_features_in_ : int
     """
 
@@ -82,6 +95,8 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         time_limit: float = 60.0,
         random_state: Any = None,
         warm_start: bool = False,
+        quantize: Any = "auto",
+        input_scale: float = 4.0,
     ) -> None:
         self.hidden = hidden
         self.weights = weights
@@ -92,6 +107,28 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         self.time_limit = time_limit
         self.random_state = random_state
         self.warm_start = warm_start
+        self.quantize = quantize
+        self.input_scale = input_scale
+
+    def quantize_inputs(self, X: Any) -> np.ndarray:
+        """The inputs as ``net_`` reads them (quantised when ``quantizer_`` is set)."""
+        Xa = self._validate_X(X)
+        return self._apply_quantizer(Xa)
+
+    def _apply_quantizer(self, X: np.ndarray) -> np.ndarray:
+        q = getattr(self, "quantizer_", None)
+        if q is None:
+            return X
+        mean, scale = q
+        return np.round((X - mean) / scale).astype(np.int64)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        Xa = self._apply_quantizer(self._validate_X(X))
+        return np.asarray(self.net_.decision_function(Xa), dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        Xa = self._apply_quantizer(self._validate_X(X))
+        return self.classes_[self.net_.predict_codes(Xa)]
 
     def fit(
         self, X: Any, y: Any, *, callback: Callable[[Any], Any] | None = None
@@ -101,8 +138,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         Parameters
         ----------
         callback : callable, optional
-            Passed to the solver as its progress callback (receives
-            :class:`mixedopt.Progress` events), when :func:`mixedopt.train_exact` takes one.
+            Incumbent callback of the solve (receives :class:`mixedopt.Progress` events).
 
         Returns
         -------
@@ -120,7 +156,26 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
                 f"time_limit must be a positive number of seconds, got {self.time_limit!r}; "
                 "every exact solve needs a limit."
             )
+        if self.quantize not in ("auto", True, False):
+            raise ValidationError(f"quantize must be 'auto', True or False, got {self.quantize!r}.")
+        if (
+            isinstance(self.input_scale, bool)
+            or not isinstance(self.input_scale, (int, float))
+            or not self.input_scale > 0
+        ):
+            raise ValidationError(f"input_scale must be a number > 0, got {self.input_scale!r}.")
         X, y = self._validate_training_data(X, y)
+        integral = bool(np.all(X == np.round(X)))
+        if self.quantize is True or (
+            self.quantize == "auto" and not integral and self.backend in ("cpsat", "maxsat")
+        ):
+            mean = X.mean(axis=0)
+            sd = X.std(axis=0)
+            scale = np.where(sd > 1e-12, sd, 1.0) / float(self.input_scale)
+            self.quantizer_: tuple[np.ndarray, np.ndarray] | None = (mean, scale)
+        else:
+            self.quantizer_ = None
+        Xq = self._apply_quantizer(X)
         kwargs: dict[str, Any] = {
             "hidden": hidden,
             "weights": self.weights,
@@ -135,8 +190,8 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         if self.warm_start and getattr(self, "net_", None) is not None:
             kwargs["warm_start"] = self.net_
         if callback is not None:
-            kwargs["callback"] = callback
-        res: SolveResult = train_exact(X, y, **kwargs)
+            kwargs["incumbent_callback"] = callback
+        res: SolveResult = train_exact(Xq, y, **kwargs)
         if res.net is None:
             raise SolverError(
                 f"the exact solve found no network ({res}); raise time_limit or try a smaller "
