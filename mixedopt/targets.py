@@ -674,6 +674,7 @@ def assign_targets(
     seed: int = 0,
     threads: int = 1,
     sample_weight: Any = None,
+    layer: tuple[Any, Any] | None = None,
     **native: Any,
 ) -> TargetAssignment:
     """Choose one hidden layer's ±1 targets for a batch, everything else fixed.
@@ -714,6 +715,9 @@ def assign_targets(
     seed, threads : int
     sample_weight : array-like of positive int, shape (B,), optional
         Weight of each example's violations.
+    layer : (W, b), optional
+        The layer's current weights ``(n_units, n_in)`` and biases: the exact start of
+        ``greedy`` (otherwise each column of ``current`` is refitted first).
     **native
         Backend options (CP-SAT parameters; SCIP ``formulation`` / parameter paths).
 
@@ -758,7 +762,17 @@ def assign_targets(
         if backend == "greedy":
             if native:
                 raise ValidationError(f"greedy takes no native options, got {sorted(native)}.")
-            raw = greedy_assign(tp, time_limit=time_limit, seed=seed)
+            init = None
+            if layer is not None:
+                W0 = check_array(layer[0], name="layer[0] (weights)")
+                b0 = np.asarray(layer[1], dtype=np.float64).reshape(-1)
+                if W0.shape != (tp.n_units, tp.n_inputs) or b0.shape != (tp.n_units,):
+                    raise ValidationError(
+                        f"layer=(W, b) needs W of shape ({tp.n_units}, {tp.n_inputs}) and b "
+                        f"of shape ({tp.n_units},)."
+                    )
+                init = (W0.astype(np.float64), b0)
+            raw = greedy_assign(tp, time_limit=time_limit, seed=seed, initial=init)
         elif backend == "cpsat":
             from mixedopt.solvers import get
             from mixedopt.solvers.cpsat import assign_layer_targets

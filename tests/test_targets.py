@@ -175,3 +175,21 @@ def test_above_must_be_net_or_layer():
     X, y = mo.datasets.load("xor")
     with pytest.raises(mo.ValidationError, match="above"):
         mo.assign_targets(X, "net", y)
+
+
+def test_greedy_exact_start_from_layer():
+    X, y, teacher = mo.datasets.planted(m=100, d=4, h=3, seed=4)
+    above = mo.ThresholdNet([teacher.weights[1]], [teacher.biases[1]])
+    ta = mo.assign_targets(
+        X,
+        above,
+        y,
+        current=teacher.activations(X)[0],
+        layer=(teacher.weights[0], teacher.biases[0]),
+        weights="integer",
+        weight_bound=3,
+        time_limit=5,
+    )
+    assert ta.status is Status.OPTIMAL and ta.n_violated == 0
+    with pytest.raises(mo.ValidationError, match="layer"):
+        mo.assign_targets(X, above, y, layer=(np.ones((2, 4)), np.zeros(2)))

@@ -669,7 +669,6 @@ class Backend(ABC):
         log_callback: LogCallback | None = None,
         incumbent_callback: ProgressCallback | None = None,
         first_solution: bool = False,
-        context: SolveContext | None = None,
         method: str = "",
         **native: Any,
     ) -> SolveResult:
@@ -695,8 +694,8 @@ class Backend(ABC):
             KeyboardInterrupt from it stops the solve and returns the best net so far.
         first_solution : bool, default False
             Stop at the first feasible solution.
-        context : SolveContext, optional
-            Share the clock, incumbents and progress log with an enclosing pipeline.
+        method : str, optional
+            Label recorded in ``result.method`` (default: the backend's name).
         **native
             Solver-specific parameters, passed through (unknown keys raise
             :class:`ValidationError` naming them).
@@ -729,13 +728,7 @@ class Backend(ABC):
             native=dict(native),
             first_solution=first_solution,
         )
-        if context is None:
-            ctx = SolveContext(problem, options, source=self.name)
-        else:
-            ctx = SolveContext(
-                problem, options, source=self.name, start=time.perf_counter(), log=context.log
-            )
-            ctx.best_bound = None
+        ctx = SolveContext(problem, options, source=self.name)
         if warm_start is not None:
             ctx.incumbent(warm_start, source="warm_start", message="warm start")
         try:
@@ -759,13 +752,6 @@ class Backend(ABC):
             method=method or self.name,
             proves_optimality=self.proves_optimality,
         )
-        if context is not None:
-            if result.net is not None:
-                context.incumbent(result.net, source=self.name)
-            if result.bound is not None:
-                context.bound(result.bound, source=self.name)
-            if ctx.interrupted:
-                context.interrupted = True
         return result
 
     def solve_data(self, X: Any, y: Any, *, hidden: Any = (), **kwargs: Any) -> SolveResult:

@@ -130,15 +130,31 @@ def run_solver(model: Any, ctx: SolveContext, decode, bound_of, source: str):
     solver = cp_model.CpSolver()
     configure_solver(solver, ctx, ctx.time_left())
     cb = _Callback.make(ctx, decode, bound_of, source)
+    limit = ctx.time_left()
     try:
         code = solver.Solve(model, cb)
     except KeyboardInterrupt:
         ctx.interrupt()
         code = cp_model.UNKNOWN
     name = solver.StatusName(code)
+    if name in ("FEASIBLE", "UNKNOWN") and _stopped_by_sigint(solver, ctx, limit):
+        ctx.interrupt()
     if name == "MODEL_INVALID":
         raise SolverError(f"CP-SAT rejected the model: {model.Validate()}")
     return solver, name
+
+
+def _stopped_by_sigint(solver: Any, ctx: SolveContext, limit: float | None) -> bool:
+    """CP-SAT catches Ctrl-C itself and just stops: a limit status well before the time
+    limit, with no stop requested by us and no other native limit, means it did."""
+    if ctx.stop_requested or ctx.options.first_solution:
+        return False
+    if any(
+        "limit" in k or (k.startswith("max_") and k != "max_time_in_seconds")
+        for k in ctx.options.native
+    ):
+        return False
+    return limit is None or solver.WallTime() < limit - 0.25
 
 
 class MonolithicModel:

@@ -482,6 +482,8 @@ class SCIPBackend(Backend):
             except KeyboardInterrupt:
                 ctx.interrupt()
             st = md.getStatus()
+            if st == "userinterrupt" and not ctx.stop_requested:
+                ctx.interrupt()  # SCIP caught Ctrl-C itself
             if st not in STATUS_MAP:
                 if st == "unbounded":
                     raise SolverError("SCIP reports the training MIP unbounded (a bug).")

@@ -305,7 +305,7 @@ def solve_problem(
                     phases.append(_phase_info("heuristic", heur))
                     if ctx.best_net is not None:
                         hint = ctx.best_net
-                if _settled(problem, ctx):
+                if _settled(problem, ctx) or ctx.interrupted:
                     label = "auto:heuristic"
                 else:
                     sub = "table" if backend == "cpsat" and _use_table(problem) else "monolithic"
