@@ -71,8 +71,9 @@ class FTPropClassifier(ThresholdClassifierBase):
     tol : float, default 1e-4
         Without early stopping, training stops when the training loss has not improved by
         ``tol`` for ``n_iter_no_change`` epochs.
-    max_flips : int or None, default None
-        Most greedy moves per sample and batch.
+    max_flips : int or None, default 1
+        Greedy / exact target steps: targets within this many one-level moves of the
+        activations, per sample and batch (None: unlimited).
     exact_time_limit : float or None, default 0.1
         Seconds per batch for the exact target step.
     exact_backend : {"auto", "enumerate", "highs", "assign-targets"}, default "auto"
@@ -134,7 +135,7 @@ class FTPropClassifier(ThresholdClassifierBase):
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
-        max_flips: int | None = None,
+        max_flips: int | None = 1,
         exact_time_limit: float | None = 0.1,
         exact_backend: str = "auto",
         exact_enum_limit: int = 4096,

@@ -86,22 +86,114 @@ def solve_assignment(
     backend: str = "auto",
     inputs: np.ndarray | None = None,
     current: np.ndarray | None = None,
+    max_moves: int | None = None,
     seed: int = 0,
 ) -> Assignment:
     """Solve the batch target assignment (see the module docstring).
 
-    ``inputs`` (the layer's inputs) and ``current`` (its current level targets) are needed by
-    ``assign-targets`` only.
+    With ``max_moves``, each row's targets may differ from ``current`` (level indices) by at
+    most that many one-level moves (the same neighbourhood a greedy search with that many
+    moves can reach); the enumeration then covers that ball only. ``inputs`` (the layer's
+    inputs) are needed by ``assign-targets`` only.
     """
     if backend not in BACKENDS:
         raise ValidationError(f"unknown exact_backend {backend!r}; choose one of {BACKENDS}.")
     if backend == "assign-targets":
         return _assign_targets(lv, upper, inputs, current, time_limit, seed)
     n = upper.W.shape[1]
+    if max_moves is not None and current is not None and max_moves < n * (lv.n_levels - 1):
+        size = _ball_size(lv, n, max_moves)
+        if backend == "enumerate" or (backend == "auto" and size <= enum_limit):
+            return _enumerate_ball(lv, upper, current, max_moves, time_limit)
+        return _milp(lv, upper, time_limit, current=current, max_moves=max_moves)
     n_codes = lv.n_levels**n if n < 64 else float("inf")
     if backend == "enumerate" or (backend == "auto" and n_codes <= enum_limit):
         return _enumerate(lv, upper, time_limit)
     return _milp(lv, upper, time_limit)
+
+
+def _ball_size(lv: Levels, n: int, moves: int) -> float:
+    """Number of targets within ``moves`` one-level moves of a point (binary units: sets of
+    at most ``moves`` flips; staircase units: integer steps with ``sum |step| <= moves``)."""
+    from math import comb
+
+    k_max = min(moves, n)
+    if lv.binary:
+        return float(sum(comb(n, k) for k in range(k_max + 1)))
+    return float(sum(comb(n, k) * 2**k * comb(moves, k) for k in range(k_max + 1)))
+
+
+def _patterns(n: int, moves: int, signed: bool) -> np.ndarray:
+    """All move patterns within the ball: rows of flips (0/1) with at most ``moves`` ones, or
+    of integer steps with ``sum |step| <= moves`` (``signed``)."""
+    from itertools import combinations, product
+
+    rows = [np.zeros(n, dtype=np.int8)]
+    for k in range(1, min(moves, n) + 1):
+        for units in combinations(range(n), k):
+            if not signed:
+                r = np.zeros(n, dtype=np.int8)
+                r[list(units)] = 1
+                rows.append(r)
+                continue
+            for mags in product(range(1, moves + 1), repeat=k):
+                if sum(mags) > moves:
+                    continue
+                for signs in product((1, -1), repeat=k):
+                    r = np.zeros(n, dtype=np.int8)
+                    r[list(units)] = np.asarray(mags) * np.asarray(signs)
+                    rows.append(r)
+    return np.stack(rows)
+
+
+def _enumerate_ball(
+    lv: Levels, upper: UpperLayer, K0: np.ndarray, moves: int, time_limit: float | None
+) -> Assignment:
+    t0 = time.perf_counter()
+    B, n = K0.shape
+    m = upper.W.shape[0]
+    sp = lv.spacing
+    P = _patterns(n, moves, signed=not lv.binary)
+    p = P.shape[0]
+    Z0 = lv.values[K0] @ upper.W.T + upper.b
+    best = np.full(B, np.inf)
+    arg = np.zeros(B, dtype=np.int64)
+    done = np.zeros(B, dtype=bool)
+    r_step = max(1, _CHUNK // max(1, p * max(n, m)))
+    for rs in range(0, B, r_step):
+        re = min(B, rs + r_step)
+        rows = np.arange(rs, re)
+        k0 = K0[rs:re].astype(np.int64)
+        if lv.binary:
+            step = (1 - 2 * k0) * sp  # value change of a flip, per row and unit
+            Z = Z0[rs:re, None, :] + np.einsum(
+                "pn,rnm->rpm", P.astype(np.float64), step[:, :, None] * upper.W.T[None]
+            )
+            valid = np.ones((re - rs, p), dtype=bool)
+        else:
+            D = (P.astype(np.float64) * sp) @ upper.W.T
+            Z = Z0[rs:re, None, :] + D[None]
+            kk = k0[:, None, :] + P[None].astype(np.int64)
+            valid = ((kk >= 0) & (kk < lv.n_levels)).all(axis=2)
+        L = upper.row_loss(Z, rows)
+        L[~valid] = np.inf
+        j = np.argmin(L, axis=1)
+        best[rs:re] = L[np.arange(re - rs), j]
+        arg[rs:re] = j
+        done[rs:re] = True
+        if time_limit is not None and time.perf_counter() - t0 > time_limit and re < B:
+            break
+    if lv.binary:
+        K = np.where(P[arg] == 1, 1 - K0, K0).astype(np.int8)
+    else:
+        K = (K0 + P[arg]).astype(np.int8)
+    return Assignment(
+        K=K,
+        has=done,
+        solved=done,
+        status="optimal" if done.all() else "limit",
+        method="enumerate-ball",
+    )
 
 
 def _codes(lv: Levels, n: int) -> np.ndarray:
@@ -154,7 +246,14 @@ def _enumerate(lv: Levels, upper: UpperLayer, time_limit: float | None) -> Assig
     )
 
 
-def _milp(lv: Levels, upper: UpperLayer, time_limit: float | None) -> Assignment:
+def _milp(
+    lv: Levels,
+    upper: UpperLayer,
+    time_limit: float | None,
+    *,
+    current: np.ndarray | None = None,
+    max_moves: int | None = None,
+) -> Assignment:
     from scipy import sparse
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -251,6 +350,14 @@ def _milp(lv: Levels, upper: UpperLayer, time_limit: float | None) -> Assignment
     constraints = [
         LinearConstraint(sparse.hstack([A_eq, sparse.csr_matrix((B * n, n_extra))]), 1.0, 1.0)
     ]
+    if max_moves is not None and current is not None:
+        # at most max_moves level moves per row: sum_jq |q - k0_ij| x_ijq <= max_moves
+        dist = np.abs(np.arange(Q)[None, None, :] - current.astype(np.int64)[:, :, None])
+        rows_b = np.repeat(np.arange(B), n * Q)
+        A_ball = sparse.csr_matrix(
+            (dist.ravel().astype(np.float64), (rows_b, np.arange(nx))), shape=(B, n_var)
+        )
+        constraints.append(LinearConstraint(A_ball, -np.inf, float(max_moves)))
     if n_con:
         A = sparse.csr_matrix(
             (np.concatenate(cons_vals), (np.concatenate(cons_rows), np.concatenate(cons_cols))),

@@ -356,6 +356,9 @@ class FTPropTrainer:
             "violated": np.zeros(n_hidden + 1),
             "flipped": np.zeros(n_hidden),
             "objective": np.zeros(n_hidden),
+            "greedy": np.zeros(n_hidden),
+            "improved": np.zeros(n_hidden, dtype=np.int64),
+            "batches": 0,
             "status": {},
         }
         # small matrices: one BLAS thread is several times faster than a contended pool
@@ -377,6 +380,9 @@ class FTPropTrainer:
             "violated": (acc["violated"] / n).tolist(),
             "flipped": (acc["flipped"] / n).tolist(),
             "target_objective": acc["objective"].tolist(),
+            "greedy_objective": acc["greedy"].tolist(),
+            "exact_improved": acc["improved"].tolist(),
+            "n_batches": acc["batches"],
             "exact_status": dict(acc["status"]),
         }
         if Xv is not None and yv is not None:
@@ -409,6 +415,7 @@ class FTPropTrainer:
                 a, k = _forward_levels(levels[i], Z)
                 A.append(a)
                 Ks.append(k)
+        acc["batches"] += 1
         rows, gz = output_loss(Zs[-1], yb, cfg.loss, grad=True)
         acc["loss"] += float(rows.sum())
         acc["correct"] += int(np.sum(_predict_codes(Zs[-1]) == yb))
@@ -426,6 +433,9 @@ class FTPropTrainer:
                     acc["objective"][i - 1] += res.objective
                 if cfg.target_step == "exact":
                     acc["status"][res.status] = acc["status"].get(res.status, 0) + 1
+                    g = res.info["greedy_objective"]
+                    acc["greedy"][i - 1] += g
+                    acc["improved"][i - 1] += int(res.objective < g - 1e-12 * (1.0 + abs(g)))
                 G_below = U * unit_loss_grad(Zs[i - 1], K, lv, cfg.unit_loss)
                 next_upper = UpperLayer(
                     W=W[i - 1], b=Bs[i - 1], loss=cfg.unit_loss, targets=K, weights=U, levels=lv

@@ -63,7 +63,9 @@ class FTPropConfig:
         kept) or else the training loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs.
     max_flips : int or None
-        Most greedy moves per row and batch (None: until a local optimum).
+        Greedy and exact target steps: targets stay within this many one-level moves of the
+        activations, per sample and batch (None: no limit; greedy then runs to a local
+        optimum). The default 1 keeps targets close to what the layer below realises.
     exact_time_limit : float or None
         Seconds per batch for the exact target step (greedy when it runs out).
     exact_backend : {"auto", "enumerate", "highs", "assign-targets"}
@@ -96,7 +98,7 @@ class FTPropConfig:
     validation_fraction: float = 0.1
     n_iter_no_change: int = 10
     tol: float = 1e-4
-    max_flips: int | None = None
+    max_flips: int | None = 1
     exact_time_limit: float | None = 0.1
     exact_backend: str = "auto"
     exact_enum_limit: int = 4096
@@ -249,7 +251,10 @@ class History:
     layer against the labels) that its units miss right after their update, averaged over
     the batches of epoch ``e``. ``flipped[e][l]``: fraction of hidden layer ``l``'s targets
     that differ from its activations when set. ``target_objective[e][l]``: the layer above's
-    loss at the chosen targets, summed over the epoch's batches.
+    loss at the chosen targets, summed over the epoch's batches (greedy and exact steps). For
+    the exact step, ``greedy_objective[e][l]`` is what greedy reached on the same batches and
+    ``exact_improved[e][l]`` the number of batches where exact did strictly better;
+    ``exact_status[e]`` counts the batch outcomes (optimal / surrogate / fallback).
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -262,6 +267,9 @@ class History:
     violated: list[list[float]] = field(default_factory=list)
     flipped: list[list[float]] = field(default_factory=list)
     target_objective: list[list[float]] = field(default_factory=list)
+    greedy_objective: list[list[float]] = field(default_factory=list)
+    exact_improved: list[list[int]] = field(default_factory=list)
+    n_batches: list[int] = field(default_factory=list)
     exact_status: list[dict[str, int]] = field(default_factory=list)
     stop_reason: str = ""
     interrupted: bool = False
@@ -270,6 +278,7 @@ class History:
         return len(self.epoch)
 
     def append(self, record: dict[str, Any]) -> None:
+        """Add one epoch's record (a dict with every list field's key)."""
         for key in (
             "epoch",
             "loss",
@@ -281,6 +290,9 @@ class History:
             "violated",
             "flipped",
             "target_objective",
+            "greedy_objective",
+            "exact_improved",
+            "n_batches",
             "exact_status",
         ):
             getattr(self, key).append(record[key])

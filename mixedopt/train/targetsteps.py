@@ -322,8 +322,10 @@ def exact_targets(
     """Greedy, then the exact batch assignment under ``time_limit`` seconds; per row, the
     better of the two.
 
-    The solver (:func:`mixedopt.train._exact_targets.solve_assignment`) enumerates every
-    code when the layer has at most ``enum_limit`` of them (exact for any loss), and
+    With ``max_rounds`` (greedy's move budget) the exact search covers the same
+    neighbourhood: targets at most that many one-level moves from ``K0``. The solver
+    (:func:`mixedopt.train._exact_targets.solve_assignment`) enumerates every candidate
+    when there are at most ``enum_limit`` of them (exact for any loss), and
     otherwise solves a mixed-integer program (HiGHS) that is exact for piecewise-linear
     losses (hinge output loss; hinge, saturated-hinge or linear unit losses) and uses the
     saturated hinge / hinge as a surrogate of the soft hinge / cross-entropy. ``status`` is
@@ -347,6 +349,7 @@ def exact_targets(
         backend=backend,
         inputs=inputs,
         current=K0,
+        max_moves=max_rounds,
         seed=0 if seed is None else int(seed),
     )
     K = g.K.copy()
