@@ -64,9 +64,9 @@ def test_lexicographic_objective():
 
 def test_multiclass_and_deep():
     rng = np.random.default_rng(0)
-    X = rng.integers(-3, 4, size=(15, 2))
-    y = np.array(["a", "b", "c"] * 5)
-    res = mo.train_exact(X, y, hidden=[2], weights="ternary", time_limit=10)
+    X = rng.integers(-3, 4, size=(12, 2))
+    y = np.array(["a", "b", "c"] * 4)
+    res = mo.train_exact(X, y, hidden=[2], weights="ternary", time_limit=60)
     assert res.status is Status.OPTIMAL
     assert res.objective == res.net.n_errors(X, y)
     assert set(res.net.predict(X)) <= {"a", "b", "c"}

@@ -154,6 +154,7 @@ def test_model_belief_is_never_reported(caplog):
         ("scip", {"bogus": 1}, "bogus"),
         ("scip", {"formulation": "cones"}, "formulation"),
         ("maxsat", {"turbo": True}, "turbo"),
+        ("maxsat", {"solver": "cd19"}, "cannot be interrupted"),
         ("maxsat", {"pb_encoding": "magic"}, "magic"),
         ("brute", {"speed": 3}, "speed"),
     ],
@@ -247,7 +248,7 @@ def test_keyboard_interrupt_from_callback_returns_best_so_far(backend):
         p = TrainingProblem.from_data(X, y, hidden=[3], weights="integer", weight_bound=2)
         native = {"max_combos": 1e9, "max_work": 1e12}
     else:
-        p = _hard_problem()
+        p = _hard_problem(m=150)
         native = {}
     seen = []
 

@@ -24,7 +24,8 @@ is optimal; it finds no intermediate solutions. A time limit interrupts the SAT 
 returns the bound (and the warm start, if one was given). Objectives: ``errors``,
 ``weights``; not ``margin``.
 
-Native options: ``solver`` (SAT oracle, default ``"g3"``), ``adapt``, ``exhaust``,
+Native options: ``solver`` (SAT oracle, default ``"g3"``; only oracles that can be
+interrupted, so not CaDiCaL/Kissat), ``adapt``, ``exhaust``,
 ``minz``, ``trim`` (RC2's), ``stratified`` (bool), ``pb_encoding`` (a
 :class:`pysat.pb.EncType` name, default ``"best"``).
 
@@ -57,6 +58,19 @@ __all__ = ["MaxSATBackend"]
 
 logger = logging.getLogger(__name__)
 
+#: PySAT oracles whose SAT calls can be interrupted (CaDiCaL, Kissat, ... cannot)
+INTERRUPTIBLE = (
+    "glucose3",
+    "glucose4",
+    "glucose42",
+    "minisat22",
+    "minisatgh",
+    "maplechrono",
+    "maplecm",
+    "maplesat",
+    "mergesat3",
+)
+
 NATIVE_KEYS = ("solver", "adapt", "exhaust", "minz", "trim", "stratified", "pb_encoding")
 
 Lin = tuple[dict[int, int], int]  # ({literal: coefficient}, constant)
@@ -65,9 +79,12 @@ Lin = tuple[dict[int, int], int]  # ({literal: coefficient}, constant)
 class _Encoder:
     """Builds the WCNF: hard clauses via PB encodings, soft clauses for the objective."""
 
-    def __init__(self, problem: TrainingProblem, pb_encoding: int) -> None:
+    def __init__(
+        self, problem: TrainingProblem, pb_encoding: int, ctx: SolveContext | None = None
+    ) -> None:
         from pysat.formula import WCNF, IDPool
 
+        self.ctx = ctx
         self.p = problem
         self.pool = IDPool()
         self.wcnf = WCNF()
@@ -120,6 +137,8 @@ class _Encoder:
             return
         if cond is not None:
             items.append((-cond, bound))
+        if self.ctx is not None:
+            self.ctx.check()  # PB encodings are the slow part of building
         lits = [lit for lit, _ in items]
         weights = [c for _, c in items]
         enc = PBEnc.atleast(
@@ -157,7 +176,7 @@ class _Model:
                 "the MaxSAT model needs integer inputs and discrete weights; quantise X first."
             )
         self.p = p = problem
-        self.enc = e = _Encoder(problem, pb_encoding)
+        self.enc = e = _Encoder(problem, pb_encoding, ctx)
         sizes = p.sizes
         L = len(sizes) - 1
         m = p.n_samples
@@ -320,11 +339,12 @@ class MaxSATBackend(Backend):
         if "solver" in native:
             from pysat.solvers import SolverNames
 
-            names = {n for v in vars(SolverNames).values() if isinstance(v, tuple) for n in v}
-            if native["solver"] not in names:
+            ok = {n for key in INTERRUPTIBLE for n in getattr(SolverNames, key)}
+            if native["solver"] not in ok:
                 raise ValidationError(
-                    f"unknown SAT solver {native['solver']!r} for maxsat; e.g. g3, g4, "
-                    "cd15, cd19, mgh."
+                    f"maxsat solver {native['solver']!r} is unknown or cannot be interrupted "
+                    "(so no time limit could be honoured); use one of g3, g4, g42, m22, mgh, "
+                    "mcb, mcm, mpl, mg3."
                 )
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
@@ -351,7 +371,10 @@ class MaxSATBackend(Backend):
             while not stop.wait(0.05):
                 left = ctx.time_left()
                 if ctx.stop_requested or (left is not None and left < 0.25):
-                    rc2.interrupt()
+                    try:
+                        rc2.interrupt()
+                    except Exception as exc:  # an oracle without interrupt support
+                        logger.warning("maxsat: could not interrupt the SAT oracle: %s", exc)
                     return
                 ctx.bound(mm.scal.primary_bound(rc2.cost + mm.offset), source="maxsat")
 

@@ -3,10 +3,10 @@
 ``method="auto"`` runs an **engine**, not one model:
 
 1. **heuristic first** — the local search of :mod:`mixedopt.solvers.greedy` gets
-   ``min(20 s, 20 %)`` of the time limit, and stops earlier after 100 perturbations
-   without progress; a large exact model is never built before it has run (skipped for
-   ``backend="brute"``).
-   A zero-error net for the ``errors`` objective is already optimal and ends the run;
+   ``min(20 s, 20 % of the limit, max(2 s, 10 ms per example))`` (:func:`heuristic_budget`)
+   and stops earlier after 100 perturbations without progress; a large exact model is
+   never built before it has run (skipped for ``backend="brute"``). A zero-error net for
+   the ``errors`` objective is already optimal and ends the run;
 2. **the strongest exact formulation that applies** — the CP-SAT table model of
    :mod:`mixedopt.solvers.cpsat_table` when the problem fits it and ``backend="cpsat"``,
    else the backend's monolithic model — hinted with the heuristic's net, with the rest
@@ -59,7 +59,7 @@ from mixedopt.solvers.base import (
     finalize,
 )
 
-__all__ = ["METHODS", "certificate", "solve_problem", "train_exact"]
+__all__ = ["METHODS", "certificate", "heuristic_budget", "solve_problem", "train_exact"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ METHODS = ("auto", "monolithic", "table", "heuristic")
 #: share of the time limit given to the heuristic phase of ``method="auto"``
 HEURISTIC_SHARE = 0.2
 HEURISTIC_MAX_S = 20.0
+HEURISTIC_S_PER_EXAMPLE = 0.01
 #: the heuristic phase also ends after this many perturbations without progress
 HEURISTIC_MAX_STALL = 100
 
@@ -106,6 +107,15 @@ def _table_applies(problem: TrainingProblem) -> bool:
             return False
     # without an explicit check: the table model covers one hidden layer, binary output
     return problem.integral and problem.is_binary and len(problem.hidden) == 1
+
+
+def heuristic_budget(problem: TrainingProblem, time_limit: float | None) -> float:
+    """Seconds of the heuristic phase of ``method="auto"``: ``min(20 s, 20 % of the limit,
+    max(2 s, 0.01 s per example))`` (at least 1 s or half the limit)."""
+    budget = min(HEURISTIC_MAX_S, max(2.0, HEURISTIC_S_PER_EXAMPLE * problem.n_samples))
+    if time_limit is not None:
+        budget = min(budget, max(min(1.0, time_limit / 2), HEURISTIC_SHARE * time_limit))
+    return budget
 
 
 def _forwarder(ctx: SolveContext, phase: str) -> ProgressCallback:
@@ -294,12 +304,7 @@ def solve_problem(
         else:
             hint = warm_start
             if method == "auto":
-                budget = HEURISTIC_MAX_S
-                if time_limit is not None:
-                    budget = min(
-                        HEURISTIC_MAX_S,
-                        max(min(1.0, time_limit / 2), HEURISTIC_SHARE * time_limit),
-                    )
+                budget = heuristic_budget(problem, time_limit)
                 heur = None if backend == "brute" else _run_heuristic(problem, ctx, budget)
                 if heur is not None:
                     phases.append(_phase_info("heuristic", heur))
