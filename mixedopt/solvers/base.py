@@ -383,7 +383,7 @@ class LexScalarizer:
     >>> s.value({"errors": 1, "weights": 4})
     14
     >>> s.primary_bound(12)
-    1
+    1.0
     """
 
     def __init__(self, problem: TrainingProblem) -> None:
