@@ -173,6 +173,7 @@ def test_greedy_backend_proves_nothing_but_zero():
         ({"objective": "accuracy"}, "objective"),
         ({"backend": "maxsat", "objective": "margin"}, "margin"),
         ({"formulation": "x", "backend": "scip"}, "formulation"),
+        ({"method": "table", "backend": "scip"}, "CP-SAT"),
     ],
 )
 def test_bad_input(kwargs, match):

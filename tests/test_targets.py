@@ -193,3 +193,16 @@ def test_greedy_exact_start_from_layer():
     assert ta.status is Status.OPTIMAL and ta.n_violated == 0
     with pytest.raises(mo.ValidationError, match="layer"):
         mo.assign_targets(X, above, y, layer=(np.ones((2, 4)), np.zeros(2)))
+
+
+@pytest.mark.parametrize("weights", ["integer", "real"])
+def test_column_realisable_exact_check(weights):
+    X, y = mo.datasets.load("xor")
+    above = mo.ThresholdNet([np.array([[1, 1]])], [np.array([1])])
+    tp = TargetProblem.build(X, above, y, weights=weights, weight_bound=1)
+    xor_col = np.where(X[:, 0] * X[:, 1] > 0, 1, -1)
+    and_col = np.where((X[:, 0] > 0) & (X[:, 1] > 0), 1, -1)
+    assert tp.column_realisable(xor_col)[0] is False
+    ok, v = tp.column_realisable(and_col)
+    assert ok
+    assert np.array_equal(np.where(X @ v[:-1] + v[-1] >= 0, 1, -1), and_col)

@@ -250,6 +250,8 @@ def solve_problem(
     )
     if method not in METHODS:
         raise ValidationError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    if method == "table" and backend != "cpsat":
+        raise ValidationError("method='table' is a CP-SAT model; use backend='cpsat'.")
     if warm_start is not None:
         if not isinstance(warm_start, ThresholdNet):
             raise ValidationError(
