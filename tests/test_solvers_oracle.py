@@ -77,10 +77,13 @@ def test_scip_matches_brute(p):
     _check_pair(p, "scip")
 
 
-@settings(max_examples=5, deadline=None, derandomize=True)
-@given(tiny_problem(objectives=("errors", "weights")))
-def test_scip_indicator_matches_brute(p):
-    _check_pair(p, "scip", formulation="indicator")
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(
+    tiny_problem(objectives=("errors", "weights", "margin")),
+    st.sampled_from(["indicator", "hull"]),
+)
+def test_scip_formulations_match_brute(p, formulation):
+    _check_pair(p, "scip", formulation=formulation)
 
 
 @SETTINGS

@@ -13,6 +13,9 @@ The same model as :mod:`mixedopt.solvers.cpsat` as a MIP, for every weight domai
     ``M_k = K * ||x_k||_1 + B`` (first layer) or ``K * n_in + B`` (deeper), never a global
     one;
   - ``"indicator"``: SCIP indicator constraints (no M in the model; SCIP separates them);
+  - ``"hull"``: the convex hull of each first-layer disjunction over the weight box
+    (``(w, b, mu)`` disaggregated into one copy per side, scaled by ``u`` / ``1 - u``);
+    deeper layers and the output use big-M;
 
 * products ``p = w * a`` of deeper layers: four exact McCormick rows with ``M = 2K``;
 * a lexicographic objective is solved in stages: optimise the first criterion, constrain
@@ -53,7 +56,7 @@ __all__ = ["FORMULATIONS", "SCIPBackend"]
 
 logger = logging.getLogger(__name__)
 
-FORMULATIONS = ("bigm", "indicator")
+FORMULATIONS = ("bigm", "indicator", "hull")
 
 STATUS_MAP: dict[str, Status | str] = {
     "optimal": Status.OPTIMAL,
@@ -87,7 +90,7 @@ def _split_native(native: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         if "/" not in k:
             raise ValidationError(
                 f"unknown scip option {k!r}; pass SCIP parameters by their path (e.g. "
-                "'limits/gap') or in scip_params={...}, or formulation='bigm'|'indicator'."
+                "'limits/gap') or in scip_params={...}, or formulation='bigm'|'indicator'|'hull'."
             )
         params[k] = v
     return formulation, params
@@ -229,6 +232,9 @@ class _Model:
                         u = md.addVar(f"u{layer}_{k}_{j}", vtype="B")
                         U[k, j] = u
                         mu = mus[j] if mus else 0.0
+                        if formulation == "hull" and layer == 0:
+                            self._hull_link(X[k], j, u, tol, eps, mus[j] if mus else None, mu_max)
+                            continue
                         self._link(Z[k][j] - mu, tol, u, True, M + tol + mu_max)
                         self._link(Z[k][j] + mu, -eps, u, False, M + eps + mu_max)
                 self.U.append(U)
@@ -270,6 +276,50 @@ class _Model:
             self.terms["weights"] = scip.quicksum(self.NZ) + self.n_const_nz
         if need_margin:
             self.terms["margin"] = scip.quicksum(v for mus in self.mu for v in mus)
+
+    def _hull_link(
+        self, x: np.ndarray, j: int, u: Any, tol: float, eps: float, mu: Any, mu_max: float
+    ) -> None:
+        """Convex hull of ``u => x.w + b >= tol + mu`` / ``not u => x.w + b <= -eps - mu``
+        over the weight box (first layer): disaggregate ``(w, b, mu)`` into a copy for each
+        side, each scaled into its box by ``u`` or ``1 - u``."""
+        md = self.model
+        scip = self.scip
+        K = float(self.p.weight_bound)
+        lo, hi = (float(v) for v in self.p.bias_bounds(0))
+        w, b = self.W[0][j], self.B[0][j]
+        on, off = [], []
+        for i in range(len(w)):
+            w1 = md.addVar("", vtype="C", lb=-K, ub=K)
+            w0 = md.addVar("", vtype="C", lb=-K, ub=K)
+            md.addCons(w[i] == w1 + w0)
+            md.addCons(w1 <= K * u)
+            md.addCons(w1 >= -K * u)
+            md.addCons(w0 <= K * (1 - u))
+            md.addCons(w0 >= -K * (1 - u))
+            on.append(w1)
+            off.append(w0)
+        b1 = md.addVar("", vtype="C", lb=min(lo, 0.0), ub=max(hi, 0.0))
+        b0 = md.addVar("", vtype="C", lb=min(lo, 0.0), ub=max(hi, 0.0))
+        md.addCons(b == b1 + b0)
+        md.addCons(b1 <= hi * u)
+        md.addCons(b1 >= lo * u)
+        md.addCons(b0 <= hi * (1 - u))
+        md.addCons(b0 >= lo * (1 - u))
+        nzi = np.flatnonzero(x)
+        z1 = scip.quicksum(float(x[i]) * on[i] for i in nzi) + b1
+        z0 = scip.quicksum(float(x[i]) * off[i] for i in nzi) + b0
+        if mu is None:
+            md.addCons(z1 >= tol * u)
+            md.addCons(z0 <= -eps * (1 - u))
+            return
+        m1 = md.addVar("", vtype="C", lb=0.0, ub=mu_max)
+        m0 = md.addVar("", vtype="C", lb=0.0, ub=mu_max)
+        md.addCons(mu == m1 + m0)
+        md.addCons(m1 <= mu_max * u)
+        md.addCons(m0 <= mu_max * (1 - u))
+        md.addCons(z1 - m1 >= tol * u)
+        md.addCons(z0 + m0 <= -eps * (1 - u))
 
     def _link(
         self,
