@@ -35,10 +35,8 @@ def _esc(x: Any) -> str:
     return html.escape(str(x))
 
 
-def _img(fig: Any, alt: str) -> str:
-    from mixedopt._report_plots import figure_png
-
-    data = base64.b64encode(figure_png(fig)).decode("ascii")
+def _img(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
 
 
@@ -65,8 +63,25 @@ def _f(v: Any, fmt: str = ".3f") -> str:
     return "-" if not np.isfinite(fv) else format(fv, fmt)
 
 
-def render_html(report: TargetReport) -> str:
-    """The report as one HTML document (string)."""
+def report_images(report: TargetReport) -> dict[str, bytes]:
+    """PNG bytes of every figure: ``training`` (when there is a history) and
+    ``targets_layer<k>``."""
+    from mixedopt._report_plots import figure_png
+
+    images: dict[str, bytes] = {}
+    fig = report.plot_training()
+    if fig is not None:
+        images["training"] = figure_png(fig)
+    for ly in report.layers:
+        images[f"targets_layer{ly.index}"] = figure_png(report.plot_targets(ly.index))
+    return images
+
+
+def render_html(report: TargetReport, images: dict[str, bytes] | None = None) -> str:
+    """The report as one HTML document (string); ``images`` as from :func:`report_images`
+    (rendered here when omitted)."""
+    if images is None:
+        images = report_images(report)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>mixedopt target report</title>",
@@ -114,12 +129,11 @@ def render_html(report: TargetReport) -> str:
     )
     if report.notes:
         parts.append("<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in report.notes) + "</ul>")
-    fig = report.plot_training()
-    if fig is not None:
-        parts.append("<h2>Training</h2>" + _img(fig, "training curves"))
+    if "training" in images:
+        parts.append("<h2>Training</h2>" + _img(images["training"], "training curves"))
     for ly in report.layers:
         parts.append(f"<h2>{_esc(ly.name.capitalize())}</h2>")
-        parts.append(_img(report.plot_targets(ly.index), f"targets of {ly.name}"))
+        parts.append(_img(images[f"targets_layer{ly.index}"], f"targets of {ly.name}"))
         unit_rows = [
             [
                 u,

@@ -43,8 +43,8 @@ def plot_targets(report: TargetReport, layer: int = 0, ax: Any = None) -> Any:
     miss = (ly.targets != ly.activations)[order]
     if ax is None:
         n_units = T.shape[1]
-        width = min(14.0, 4.0 + 0.12 * n_units * 2)
-        fig = _figure(figsize=(width, 5.0), layout="constrained")
+        width = min(14.0, max(9.0, 4.0 + 0.24 * n_units))
+        fig = _figure(figsize=(width, 5.0), layout="tight")
         axes = fig.subplots(1, 2, sharey=True)
     else:
         fig = ax.figure
@@ -53,7 +53,10 @@ def plot_targets(report: TargetReport, layer: int = 0, ax: Any = None) -> Any:
     axes[0].set_title(f"{ly.name}: targets ({report.target_source})")
     axes[0].set_xlabel("unit")
     axes[0].set_ylabel("sample (sorted by class)")
-    fig.colorbar(im, ax=axes[0], shrink=0.8, label="target")
+    levels = np.unique(T)
+    cbar = fig.colorbar(im, ax=axes[0], shrink=0.8, label="target")
+    if levels.size <= 8:
+        cbar.set_ticks(levels.tolist())
     if len(axes) > 1:
         axes[1].imshow(miss, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
         axes[1].set_title(f"missed targets (agreement {ly.agreement:.3f})")
@@ -79,7 +82,7 @@ def plot_training(history: dict[str, Any] | None) -> Any:
     epochs = history.get("epoch") or []
     if not epochs:
         return None
-    fig = _figure(figsize=(12.0, 3.4), layout="constrained")
+    fig = _figure(figsize=(12.0, 3.4), layout="tight")
     a0, a1, a2, a3 = fig.subplots(1, 4)
     a0.plot(epochs, history.get("loss", []), label="train loss")
     vl = [np.nan if v is None else v for v in history.get("val_loss", [])]
@@ -117,7 +120,7 @@ def _plot_capture(history: dict[str, Any]) -> Any:
     if epochs.size == 0:
         return None
     names = history.get("layers") or []
-    fig = _figure(figsize=(9.0, 3.4), layout="constrained")
+    fig = _figure(figsize=(9.0, 3.4), layout="tight")
     a0, a1 = fig.subplots(1, 2)
     for key, ax, title in (
         ("disagreement", a0, "targets missed (probe batch)"),
@@ -133,7 +136,7 @@ def _plot_capture(history: dict[str, Any]) -> Any:
     return fig
 
 
-def figure_png(fig: Any, dpi: int = 110) -> bytes:
+def figure_png(fig: Any, dpi: int = 100) -> bytes:
     """PNG bytes of a figure."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)

@@ -257,29 +257,26 @@ class TargetReport:
     def save(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
         """Write ``report.html``, ``report.json``, ``targets.npz``, one
         ``targets_layer<k>.png`` per layer and ``training.png`` to ``folder``."""
-        from mixedopt._report_plots import save_figure
+        from mixedopt._report_html import render_html, report_images
 
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
+        images = report_images(self)
         files: dict[str, Path] = {}
         files["json"] = out / "report.json"
         self.to_json(files["json"])
         files["html"] = out / "report.html"
-        self.to_html(files["html"])
-        arrays = {}
+        _atomic_write(files["html"], render_html(self, images).encode("utf-8"))
+        for key, png in images.items():
+            files[key] = out / f"{key}.png"
+            _atomic_write(files[key], png)
+        arrays: dict[str, np.ndarray] = {}
         for ly in self.layers:
             arrays[f"targets{ly.index}"] = ly.targets
             arrays[f"activations{ly.index}"] = ly.activations
-            key = f"targets_layer{ly.index}"
-            files[key] = out / f"{key}.png"
-            save_figure(self.plot_targets(ly.index), files[key])
         arrays["labels_codes"] = np.searchsorted(self.classes, self.labels)
         files["npz"] = out / "targets.npz"
         _atomic_savez(files["npz"], arrays)
-        fig = self.plot_training()
-        if fig is not None:
-            files["training"] = out / "training.png"
-            save_figure(fig, files["training"])
         return files
 
 

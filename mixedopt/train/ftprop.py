@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from mixedopt._validation import check_X_y, encode_labels
 from mixedopt.errors import ValidationError
@@ -77,6 +77,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 EpochCallback = Callable[[dict[str, Any]], Any]
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _one_blas_thread() -> Any:
+    """Context limiting BLAS to one thread (the library scan is done once per process)."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _forward_levels(lv: Levels, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -362,7 +371,7 @@ class FTPropTrainer:
             "status": {},
         }
         # small matrices: one BLAS thread is several times faster than a contended pool
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _one_blas_thread():
             for s in range(0, n, bs):
                 idx = perm[s : s + bs]
                 self._batch(Xs[idx], codes[idx], lr, acc)
