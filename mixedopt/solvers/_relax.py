@@ -1,0 +1,264 @@
+"""Continuous-relaxation start for the local search (numpy only).
+
+A real-valued copy of the network with ``tanh(beta * z)`` hidden units is trained by full-batch
+Adam on the logistic (binary) or softmax (multi-class) loss, with ``beta`` annealed upward so
+the units approach sign units. Its units are then **quantised** one at a time onto the
+discrete domain: for each unit several scales are tried and the one whose rounded integer
+unit agrees with the real unit's sign pattern on the most training examples is kept (for
+the output layer of a multi-class net one common scale, chosen by training accuracy). The
+quantised net is an ordinary :class:`~mixedopt.network.ThresholdNet` in the problem's
+domain; the local search starts from it.
+
+Examples
+--------
+>>> import numpy as np
+>>> import mixedopt as mo
+>>> from mixedopt.problem import TrainingProblem
+>>> from mixedopt.solvers._relax import relaxed_start
+>>> X, y, _ = mo.datasets.planted(m=500, d=5, h=3, seed=0)
+>>> p = TrainingProblem.from_data(X, y, hidden=[3])
+>>> W, B = relaxed_start(p, np.random.default_rng(0), time_budget=5.0)
+>>> [w.shape for w in W]
+[(3, 5), (1, 3)]
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from mixedopt.problem import TrainingProblem
+
+__all__ = ["quantise_unit", "relax_unit", "relaxed_start"]
+
+logger = logging.getLogger(__name__)
+
+
+def _domain(problem: TrainingProblem, layer: int) -> tuple[np.ndarray, float, float]:
+    """(weight values, bias lo, bias hi) of ``layer``."""
+    if problem.weights == "binary":
+        vals = np.array([-1.0, 1.0])
+    elif problem.weights == "ternary":
+        vals = np.array([-1.0, 0.0, 1.0])
+    elif problem.weights == "integer":
+        K = int(problem.weight_bound)
+        vals = np.arange(-K, K + 1, dtype=np.float64)
+    else:
+        vals = np.linspace(-problem.weight_bound, problem.weight_bound, 9)
+    lo, hi = problem.bias_bounds(layer)
+    return vals, float(lo), float(hi)
+
+
+def _round_to(v: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    idx = np.abs(v[..., None] - vals).argmin(axis=-1)
+    return vals[idx]
+
+
+def quantise_unit(
+    w: np.ndarray,
+    b: float,
+    A: np.ndarray,
+    vals: np.ndarray,
+    blo: float,
+    bhi: float,
+    n_scales: int = 40,
+) -> tuple[np.ndarray, float]:
+    """Discrete ``(w, b)`` whose sign pattern on inputs ``A`` best agrees with ``(w, b)``.
+
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    >>> quantise_unit(np.array([0.9, 0.2]), -0.1, A, np.arange(-3.0, 4.0), -3.0, 3.0)[0]
+    array([3., 1.])
+    """
+    target = A @ w + b >= 0
+    top = max(float(np.max(np.abs(w))), abs(float(b)), 1e-12)
+    vmax = float(np.max(np.abs(vals)))
+    best_agree, best = -1, (np.zeros_like(w), 0.0)
+    for t in np.linspace(0.5, vmax + 0.49, n_scales):
+        s = t / top
+        qw = _round_to(w * s, vals)
+        qb = float(np.clip(np.round(b * s), blo, bhi))
+        agree = int(np.count_nonzero((A @ qw + qb >= 0) == target))
+        if agree > best_agree:
+            best_agree, best = agree, (qw, qb)
+    return best
+
+
+def relaxed_start(
+    problem: TrainingProblem,
+    rng: np.random.Generator,
+    *,
+    time_budget: float = 5.0,
+    max_iter: int = 3000,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Train a tanh relaxation and quantise it onto the problem's weight domain.
+
+    Returns the discrete weights and biases (float arrays holding domain values).
+    """
+    t0 = time.perf_counter()
+    X = problem.X.astype(np.float64)
+    scale = max(float(np.max(np.abs(X))) if X.size else 1.0, 1e-12)
+    Xs = X / scale
+    sizes = problem.sizes
+    L = len(sizes) - 1
+    C = sizes[-1]
+    if problem.is_binary:
+        T = (problem.y == 1).astype(np.float64)[:, None]
+    else:
+        T = np.eye(C)[problem.y]
+    sw = problem.sample_weight.astype(np.float64)
+    sw = sw / sw.sum()
+    params: list[np.ndarray] = []
+    for layer in range(L):
+        n_in, n_out = sizes[layer], sizes[layer + 1]
+        params.append(rng.normal(0, 1 / np.sqrt(n_in), (n_out, n_in)))
+        params.append(np.zeros(n_out))
+    mom = [np.zeros_like(p) for p in params]
+    vel = [np.zeros_like(p) for p in params]
+    lr = 0.05
+    for it in range(1, max_iter + 1):
+        beta = 1.0 + 9.0 * it / max_iter
+        acts = [Xs]
+        a = Xs
+        for layer in range(L):
+            z = a @ params[2 * layer].T + params[2 * layer + 1]
+            if layer < L - 1:
+                a = np.tanh(beta * z)
+                acts.append(a)
+        if problem.is_binary:
+            pr = 1 / (1 + np.exp(-np.clip(beta * z, -50, 50)))
+            g = (pr - T) * sw[:, None] * beta
+        else:
+            e = np.exp(beta * (z - z.max(axis=1, keepdims=True)))
+            pr = e / e.sum(axis=1, keepdims=True)
+            g = (pr - T) * sw[:, None] * beta
+        grads: list[np.ndarray] = [np.empty(0)] * (2 * L)
+        for layer in range(L - 1, -1, -1):
+            grads[2 * layer] = g.T @ acts[layer]
+            grads[2 * layer + 1] = g.sum(axis=0)
+            if layer:
+                g = (g @ params[2 * layer]) * (1 - acts[layer] ** 2) * beta
+        for k, (p, gg) in enumerate(zip(params, grads, strict=True)):
+            mom[k] = 0.9 * mom[k] + 0.1 * gg
+            vel[k] = 0.999 * vel[k] + 0.001 * gg * gg
+            p -= lr * (mom[k] / (1 - 0.9**it)) / (np.sqrt(vel[k] / (1 - 0.999**it)) + 1e-8)
+        if time.perf_counter() - t0 > time_budget:
+            break
+    logger.debug("relaxation: %d Adam steps in %.2fs", it, time.perf_counter() - t0)
+    # quantise layer by layer on the quantised inputs
+    W: list[np.ndarray] = []
+    B: list[np.ndarray] = []
+    A_real = Xs
+    A_q = X
+    for layer in range(L):
+        w_r = params[2 * layer]
+        b_r = params[2 * layer + 1]
+        if layer == 0:
+            w_r = w_r / scale  # express in original input units
+        vals, blo, bhi = _domain(problem, layer)
+        n_out = w_r.shape[0]
+        Wq = np.zeros_like(w_r)
+        Bq = np.zeros(n_out)
+        if layer == L - 1 and not problem.is_binary:
+            Wq, Bq = _quantise_argmax(w_r, b_r, A_q, problem.y, vals, blo, bhi)
+        else:
+            for j in range(n_out):
+                Wq[j], Bq[j] = quantise_unit(w_r[j], float(b_r[j]), A_q, vals, blo, bhi)
+        W.append(Wq)
+        B.append(Bq)
+        if layer < L - 1:
+            A_real = np.tanh(A_real @ params[2 * layer].T + params[2 * layer + 1])
+            A_q = np.where(A_q @ Wq.T + Bq >= 0, 1.0, -1.0)
+    return W, B
+
+
+def _quantise_argmax(
+    w: np.ndarray,
+    b: np.ndarray,
+    A: np.ndarray,
+    y: np.ndarray,
+    vals: np.ndarray,
+    blo: float,
+    bhi: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    top = max(float(np.max(np.abs(w))), float(np.max(np.abs(b))), 1e-12)
+    vmax = float(np.max(np.abs(vals)))
+    best_acc, best = -1, (np.zeros_like(w), np.zeros_like(b))
+    for t in np.linspace(0.5, vmax + 0.49, 40):
+        s = t / top
+        qw = _round_to(w * s, vals)
+        qb = np.clip(np.round(b * s), blo, bhi)
+        acc = int(np.count_nonzero(np.argmax(A @ qw.T + qb, axis=1) == y))
+        if acc > best_acc:
+            best_acc, best = acc, (qw, qb)
+    return best
+
+
+def relax_unit(
+    problem: TrainingProblem,
+    A_in: np.ndarray,
+    H: np.ndarray,
+    j: int,
+    rng: np.random.Generator,
+    *,
+    layer: int,
+    n_iter: int = 400,
+) -> tuple[np.ndarray, float]:
+    """Re-fit unit ``j`` of the last hidden layer through a relaxation with the other units
+    of that layer frozen at their ±1 activations ``H`` (shape (m, h)) and a real output
+    layer; returns the quantised ``(w, b)`` of the unit (inputs ``A_in`` of its layer).
+
+    Examples
+    --------
+    >>> import mixedopt as mo
+    >>> X, y, t = mo.datasets.planted(m=300, d=3, h=2, seed=0)
+    >>> p = TrainingProblem.from_data(X, y, hidden=[2])
+    >>> H = t.activations(X)[0].astype(float)
+    >>> w, b = relax_unit(p, X.astype(float), H, 1, np.random.default_rng(0), layer=0)
+    >>> w.shape
+    (3,)
+    """
+    Af = A_in.astype(np.float64)
+    scale = max(float(np.max(np.abs(Af))) if Af.size else 1.0, 1e-12)
+    As = Af / scale
+    n_in = As.shape[1]
+    h = H.shape[1]
+    C = problem.sizes[-1]
+    if problem.is_binary:
+        T = (problem.y == 1).astype(np.float64)[:, None]
+    else:
+        T = np.eye(C)[problem.y]
+    sw = problem.sample_weight.astype(np.float64)
+    sw = sw / sw.sum()
+    w = rng.normal(0, 1 / np.sqrt(n_in), n_in)
+    b = np.zeros(1)
+    V = rng.normal(0, 1 / np.sqrt(h), (C, h))
+    c = np.zeros(C)
+    params = [w, b, V, c]
+    mom = [np.zeros_like(p) for p in params]
+    vel = [np.zeros_like(p) for p in params]
+    Hf = H.astype(np.float64).copy()
+    lr = 0.05
+    for it in range(1, n_iter + 1):
+        beta = 1.0 + 9.0 * it / n_iter
+        u = np.tanh(beta * (As @ w + b[0]))
+        Hf[:, j] = u
+        z = Hf @ V.T + c
+        if problem.is_binary:
+            pr = 1 / (1 + np.exp(-np.clip(beta * z, -50, 50)))
+        else:
+            e = np.exp(beta * (z - z.max(axis=1, keepdims=True)))
+            pr = e / e.sum(axis=1, keepdims=True)
+        g = (pr - T) * sw[:, None] * beta
+        gV = g.T @ Hf
+        gc = g.sum(axis=0)
+        gu = (g @ V[:, j]) * (1 - u**2) * beta
+        gw = As.T @ gu
+        gb = np.array([gu.sum()])
+        for k, (p, gg) in enumerate(zip(params, [gw, gb, gV, gc], strict=True)):
+            mom[k] = 0.9 * mom[k] + 0.1 * gg
+            vel[k] = 0.999 * vel[k] + 0.001 * gg * gg
+            p -= lr * (mom[k] / (1 - 0.9**it)) / (np.sqrt(vel[k] / (1 - 0.999**it)) + 1e-8)
+    vals, blo, bhi = _domain(problem, layer)
+    return quantise_unit(w / scale, float(b[0]), Af, vals, blo, bhi)
