@@ -32,9 +32,9 @@ Examples
 >>> from mixedopt.train.unitsteps import levels_of
 >>> from mixedopt.train.targetsteps import UpperLayer
 >>> up = UpperLayer(W=np.array([[1.0, -2.0]]), b=np.array([0.5]), y=np.array([0, 1]),
-...                 loss="hinge", scale=0.5)
+...                 loss="cross-entropy", scale=0.5)
 >>> sol = solve_assignment(levels_of("sign"), up, time_limit=5)
->>> sol.status, sol.K.tolist()
+>>> sol.status, sol.K.tolist()          # h = (-1, +1) for class 0, (+1, -1) for class 1
 ('optimal', [[0, 1], [1, 0]])
 """
 
