@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from mixedopt import activations as _act
-from mixedopt.errors import ValidationError
+from mixedopt.errors import Error, ValidationError
 
 __all__ = [
     "OUTPUT_LOSSES",
@@ -257,7 +257,11 @@ def fit_unit_exact(
     if keep.sum() == 0 or np.unique(t[keep]).size < 2:
         return None
     sw = None if weights is None else weights[keep] / weights[keep].mean()
-    fit = fit_unit(A[keep], t[keep], method=method, sample_weight=sw, time_limit=time_limit)
+    try:
+        fit = fit_unit(A[keep], t[keep], method=method, sample_weight=sw, time_limit=time_limit)
+    except Error as exc:  # a failed fit keeps the unit's weights; training goes on
+        logger.warning("fit_unit(method=%r) failed, unit kept: %s", method, exc)
+        return None
     w = np.asarray(fit.w, dtype=np.float64)
     b = float(fit.b)
     norm = float(np.sqrt(np.sum(w * w) + b * b))
