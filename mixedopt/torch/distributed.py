@@ -15,6 +15,7 @@ metrics and progress. Batch-norm statistics are per process unless ``sync_bn=Tru
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from dataclasses import dataclass
@@ -36,7 +37,6 @@ class DistInfo:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
-    owns_group: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -46,15 +46,13 @@ class DistInfo:
     def is_main(self) -> bool:
         return self.rank == 0
 
-    def close(self) -> None:
-        """Destroy the process group if :func:`init_distributed` created it."""
-        if self.owns_group and dist.is_initialized():
-            dist.destroy_process_group()
-            self.owns_group = False
-
 
 def init_distributed(device_type: str) -> DistInfo:
-    """Join (or reuse) a process group when running under ``torchrun``."""
+    """Join (or reuse) a process group when running under ``torchrun``.
+
+    A group created here lives until the process exits (destroyed by an ``atexit`` hook),
+    so several :func:`~mixedopt.torch.fit` calls in one torchrun process share it.
+    """
     if not dist.is_available():
         return DistInfo()
     if dist.is_initialized():
@@ -73,9 +71,17 @@ def init_distributed(device_type: str) -> DistInfo:
     if device_type == "cuda":
         torch.cuda.set_device(local)
     dist.init_process_group(backend=backend)
-    info = DistInfo(dist.get_rank(), dist.get_world_size(), local, owns_group=True)
+    # keep the group for the life of the process (later fits reuse it; re-initialising a
+    # torchrun group after destroying it hangs) and close it cleanly at exit
+    atexit.register(_destroy)
+    info = DistInfo(dist.get_rank(), dist.get_world_size(), local)
     logger.info("joined a %s process group: rank %d of %d", backend, info.rank, info.world)
     return info
+
+
+def _destroy() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:

@@ -69,6 +69,8 @@ Tensor = torch.Tensor
 Backward = Callable[[Tensor, Tensor], Tensor]
 FAMILIES = ("sign", "step01", "staircase")
 
+_tanh_backward = torch.ops.aten.tanh_backward
+
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 
 
@@ -168,6 +170,8 @@ class SoftHinge(Rule):
     description = "FTP-SH: g * (1 - tanh(x)^2) (staircases: g * (1 - tanh(2x - 1)^2))"
 
     def sign_backward(self, x: Tensor, g: Tensor) -> Tensor:
+        if x.is_cuda:  # fewer kernel launches: tanh, then the fused g * (1 - t^2)
+            return _tanh_backward(g, torch.tanh(x))
         # 1 - tanh(x)^2 = 1 / cosh(x)^2: one transcendental, accurate in the tails, and
         # about twice as fast on CPU as tanh + tanh_backward (cosh overflows to inf -> 0).
         return g / torch.cosh(x).square_()

@@ -373,10 +373,7 @@ def fit(
     emit = callback or (lambda _e: None)
     device = resolve_device(cfg.device)
     info = init_distributed(device.type)
-    try:
-        return _fit(cfg, data, model, emit, device, info)
-    finally:
-        info.close()
+    return _fit(cfg, data, model, emit, device, info)
 
 
 def _fit(
@@ -463,10 +460,12 @@ def _fit(
 
     B = settings["batch_size"]
     n = X_tr.shape[0]
-    n_batches = n // B if (info.enabled and n >= B) else math.ceil(n / B)
+    # every process needs at least one example of the last (partial) global batch
+    n_batches = n // B + (1 if n % B >= info.world else 0)
+    if n_batches == 0:
+        raise ValidationError(f"{n} training examples cannot feed {info.world} processes.")
     if cfg.max_steps:
         n_batches = min(n_batches, cfg.max_steps)
-    per = B // info.world
     emit(
         {
             "event": "start",
@@ -492,14 +491,20 @@ def _fit(
             acc = torch.zeros(3, dtype=torch.float64, device=device)
             for b in range(n_batches):
                 idx = perm[b * B : (b + 1) * B]
+                scale = 1.0
                 if info.enabled:
-                    idx = idx[info.rank :: info.world][:per]
+                    # a strided share of the global batch; the loss is rescaled so that DDP's
+                    # gradient average equals the gradient of the global batch mean
+                    n_glob = idx.numel()
+                    idx = idx[info.rank :: info.world]
+                    scale = idx.numel() * info.world / n_glob
                 idx = idx.to(device)
                 xb, yb = X_tr[idx], y_tr[idx]
                 if augment == "crop-flip":
                     xb = augment_crop_flip(xb, gen)
                 out = model(xb)
-                loss = loss_fn(out, yb)
+                raw = loss_fn(out, yb)
+                loss = raw * scale if scale != 1.0 else raw
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -507,7 +512,7 @@ def _fit(
                 if capture is not None:
                     capture.end_step(step, epoch)
                 with torch.no_grad():
-                    acc[0] += loss.detach().double() * yb.numel()
+                    acc[0] += raw.detach().double() * yb.numel()
                     acc[1] += (out.argmax(1) == yb).sum()
                     acc[2] += yb.numel()
                 emit(
