@@ -56,6 +56,7 @@ _LAZY: dict[str, str] = {
     "estimators": "mixedopt.estimators",
     "FTPropClassifier": "mixedopt.estimators",
     "ExactThresholdClassifier": "mixedopt.estimators",
+    "ConvexThresholdClassifier": "mixedopt.estimators",
     "inspect": "mixedopt.inspect",
     "inspect_targets": "mixedopt.inspect",
     "to_networkx": "mixedopt.inspect",

@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+from mixedopt.estimators.convex import ConvexThresholdClassifier as ConvexThresholdClassifier
 from mixedopt.estimators.exact import ExactThresholdClassifier
 from mixedopt.estimators.ftprop import FTPropClassifier
 

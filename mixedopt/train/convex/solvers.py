@@ -10,6 +10,8 @@ Back ends (``solver=``):
   the Gram matrix ``D^T D``, squared loss with one output; one path serves every ``beta`` (the
   coefficients are piecewise linear in ``beta``), and the Gram matrix is accumulated from
   bit-packed row blocks, so ``n`` only costs time, not memory;
+* ``"qp"`` — the squared-loss Lasso as a convex QP solved by HiGHS (exact, for small
+  problems);
 * ``"cd"`` — scikit-learn coordinate descent (``Lasso`` / ``MultiTaskLasso``), squared loss,
   dense ``D``; run in chunks so the time limit is honoured;
 * ``"fista"`` — accelerated proximal gradient in numpy with adaptive restart and
@@ -21,8 +23,9 @@ Back ends (``solver=``):
 ``"auto"`` picks ``lars`` for squared loss with one output and at most 4000 patterns,
 ``highs`` for hinge and ``fista`` otherwise (it reached a given duality gap faster than
 coordinate descent on these highly correlated 0/1 columns). A LARS solution whose
-certificate misses ``tol`` (sklearn's LARS can lose its way on degenerate, tied 0/1 data) is
-polished by FISTA on ``D^T D``. Every solve ends with a duality-gap certificate
+certificate misses ``tol`` (sklearn's LARS can lose its way on degenerate, tied 0/1 data,
+typically with fewer samples than patterns) is redone as a HiGHS QP when ``n P <= 1e6`` and
+polished by FISTA on ``D^T D`` otherwise. Every solve ends with a duality-gap certificate
 (:class:`ConvexSolution`): status ``OPTIMAL`` only when the relative gap is at most ``tol``.
 
 Examples
@@ -64,9 +67,10 @@ __all__ = ["SOLVERS", "ConvexSolution", "beta_max", "lasso_path", "solve_lasso"]
 
 logger = logging.getLogger(__name__)
 
-SOLVERS = ("auto", "lars", "cd", "fista", "highs")
+SOLVERS = ("auto", "lars", "qp", "cd", "fista", "highs")
 _DENSE_LIMIT = 20_000_000
 _LARS_MAX_PATTERNS = 4000
+_QP_LIMIT = 1_000_000  # n * P up to which a failed LARS path is redone as a HiGHS QP
 
 
 @dataclass
@@ -277,10 +281,10 @@ def solve_lasso(
     if coef.shape != shape:
         raise ValidationError(f"coef0 must have shape {shape}, got {coef.shape}.")
     solver = _pick_solver(solver, loss, y, op)
-    if solver in ("cd", "lars") and loss != "squared":
+    if solver in ("cd", "lars", "qp") and loss != "squared":
         raise ValidationError(f"solver={solver!r} handles the squared loss only; use 'fista'.")
-    if solver == "lars" and y.ndim != 1:
-        raise ValidationError("solver='lars' handles one output; use 'cd' or 'fista'.")
+    if solver in ("lars", "qp") and y.ndim != 1:
+        raise ValidationError(f"solver={solver!r} handles one output; use 'cd' or 'fista'.")
     if solver == "highs" and loss != "hinge":
         raise ValidationError("solver='highs' handles the hinge loss only.")
     if solver == "fista" and loss == "hinge":
@@ -288,6 +292,8 @@ def solve_lasso(
     deadline = None if time_limit is None else t0 + float(time_limit)
     if solver == "lars":
         return _solve_lars(op, y, [beta], tol, max_iter, deadline, t0)[0]
+    if solver == "qp":
+        return _solve_qp(op, y, beta, tol, deadline, t0)
     if solver == "cd":
         return _solve_cd(op, y, beta, coef, tol, max_iter, deadline, t0)
     if solver == "highs":
@@ -385,6 +391,15 @@ def _solve_lars(
         cert = _gram_certificate(G, Xy, yy, n, w, beta)
         solver, n_iter = "lars", len(alphas) - 1
         if cert.relative_gap > tol and (deadline is None or time.perf_counter() < deadline):
+            if n * op.shape[1] <= _QP_LIMIT:
+                logger.debug(
+                    "LARS gap %.2e > tol at beta=%g: solving the QP", cert.relative_gap, beta
+                )
+                sol = _solve_qp(op, y, beta, tol, deadline, t1)
+                sol.solver = "lars+qp"
+                sol.wall_time += t_path
+                out.append(sol)
+                continue
             logger.debug(
                 "LARS gap %.2e > tol at beta=%g: polishing with FISTA on D^T D",
                 cert.relative_gap,
@@ -411,6 +426,67 @@ def _solve_lars(
             )
         )
     return out
+
+
+def _solve_qp(
+    op: _Operator, y: np.ndarray, beta: float, tol: float, deadline: float | None, t0: float
+) -> ConvexSolution:
+    """``min (1/2n)||r||^2 + beta 1^T (w+ + w-)`` s.t. ``r + D w+ - D w- = y`` (HiGHS QP)."""
+    import highspy
+    import scipy.sparse as sp
+
+    from mixedopt.train.convex.complete import _quiet_highs
+
+    n, P = op.shape
+    N = n + 2 * P
+    inf = highspy.kHighsInf
+    Ds = sp.csc_matrix(op.to_dense())
+    A = sp.hstack([sp.identity(n, format="csc"), Ds, -Ds], format="csc")
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = N, n
+    lp.col_cost_ = np.concatenate([np.zeros(n), np.full(2 * P, beta)])
+    lp.col_lower_ = np.concatenate([np.full(n, -inf), np.zeros(2 * P)])
+    lp.col_upper_ = np.full(N, inf)
+    lp.row_lower_ = y.copy()
+    lp.row_upper_ = y.copy()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = N, n
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(np.float64)
+    hess = highspy.HighsHessian()
+    hess.dim_ = N
+    hess.format_ = highspy.HessianFormat.kTriangular
+    hess.start_ = np.concatenate([np.arange(n + 1), np.full(2 * P, n)]).astype(np.int32)
+    hess.index_ = np.arange(n, dtype=np.int32)
+    hess.value_ = np.full(n, 1.0 / n)
+    model = highspy.HighsModel()
+    model.lp_ = lp
+    model.hessian_ = hess
+    h = _quiet_highs()
+    if deadline is not None:
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.1))
+    h.passModel(model)
+    interrupted = False
+    try:
+        h.run()
+    except KeyboardInterrupt:
+        interrupted = True
+    x = np.asarray(h.getSolution().col_value)
+    coef = x[n : n + P] - x[n + P :] if x.size == N else np.zeros(P)
+    return _finish(
+        op,
+        coef,
+        y,
+        beta,
+        "squared",
+        tol,
+        "qp",
+        int(h.getInfo().qp_iteration_count),
+        t0,
+        interrupted=interrupted,
+        info={"highs_status": h.modelStatusToString(h.getModelStatus())},
+    )
 
 
 def _fista_gram(

@@ -62,11 +62,12 @@ from mixedopt.train.convex.reconstruct import (
 )
 from mixedopt.train.convex.solvers import SOLVERS, lasso_path
 
-__all__ = ["METHODS", "REPRESENTATIONS", "train_convex", "train_convex_path"]
+__all__ = ["METHODS", "MULTICLASS", "REPRESENTATIONS", "train_convex", "train_convex_path"]
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("lasso", "pi", "svm")
+MULTICLASS = ("ovr", "group")
 REPRESENTATIONS = ("random", "staircase")
 
 
@@ -162,10 +163,65 @@ def train_convex_path(
     max_iter: int = 20_000,
     time_limit: float | None = None,
     seed: int | None = None,
+    multiclass: str = "ovr",
 ) -> list[SolveResult]:
     """:func:`train_convex` for several ``beta`` sharing one representation and pattern set
     (warm-started path for Convex-Lasso). Results come back in the order of ``betas``."""
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: these are many small products and factorisations, which two threads
+    # competing for two shared cores slow down by an order of magnitude (measured)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train_convex_path(
+            X,
+            y,
+            betas,
+            method=method,
+            loss=loss,
+            n_patterns=n_patterns,
+            depth=depth,
+            sampler=sampler,
+            sparsity=sparsity,
+            representation=representation,
+            representation_size=representation_size,
+            include_ones=include_ones,
+            svm_C=svm_C,
+            pi_threshold=pi_threshold,
+            solver=solver,
+            tol=tol,
+            max_iter=max_iter,
+            time_limit=time_limit,
+            seed=seed,
+            multiclass=multiclass,
+        )
+
+
+def _train_convex_path(
+    X: Any,
+    y: Any,
+    betas: Sequence[float],
+    *,
+    method: str,
+    loss: str,
+    n_patterns: int,
+    depth: int | None,
+    sampler: str,
+    sparsity: int | None,
+    representation: str,
+    representation_size: int,
+    include_ones: bool,
+    svm_C: float | None,
+    pi_threshold: float,
+    solver: str,
+    tol: float,
+    max_iter: int,
+    time_limit: float | None,
+    seed: int | None,
+    multiclass: str,
+) -> list[SolveResult]:
     t0 = time.perf_counter()
+    if multiclass not in MULTICLASS:
+        raise ValidationError(f"multiclass must be one of {MULTICLASS}, got {multiclass!r}.")
     depth = _check_options(
         method, loss, depth, sampler, representation, representation_size, n_patterns, solver
     )
@@ -210,6 +266,7 @@ def train_convex_path(
             rng,
             common,
             t0,
+            multiclass,
         )
     else:
         results = _complete(
@@ -279,6 +336,8 @@ def train_convex(X: Any, y: Any, *, beta: float = 1e-3, **kwargs: Any) -> SolveR
         Seconds for the whole training (best-so-far is returned, status ``FEASIBLE``).
     seed : int, optional
         Seeds the representation and pattern sampling.
+    multiclass : {"ovr", "group"}
+        Multi-class formulation (see ``y``); ``"ovr"`` uses the exact LARS path per class.
 
     Returns
     -------
@@ -336,6 +395,7 @@ def _lasso(
     rng: np.random.Generator,
     common: dict[str, Any],
     t0: float,
+    multiclass: str,
 ) -> list[SolveResult]:
     t1 = time.perf_counter()
     if sampler == "enumerate":
@@ -351,7 +411,7 @@ def _lasso(
         )
     t_arr = time.perf_counter() - t1
     D = arr.patterns if A.shape[0] * arr.n_patterns > 20_000_000 else arr.patterns.toarray()
-    group = Y.ndim == 2 and loss == "squared"
+    group = Y.ndim == 2 and loss == "squared" and multiclass == "group"
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
     if Y.ndim == 1 or group:
         paths = [
