@@ -221,7 +221,9 @@ def export_model(
         example_input = torch.zeros((2, *shape), dtype=par.dtype, device=par.device)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    # torch.export.save wants a name ending in .pt2
+    suffix = ".tmp.pt2" if method == "export" else ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
     os.close(fd)
     was_training = m.training
     m.eval()
