@@ -42,7 +42,12 @@ from mixedopt.torch.activations import (
     step,
     threshold,
 )
-from mixedopt.torch.capture import TargetCapture, capture_history_to_dict
+from mixedopt.torch.capture import (
+    TargetCapture,
+    capture_history_to_dict,
+    load_history,
+    save_history,
+)
 from mixedopt.torch.data import TensorData, load_data
 from mixedopt.torch.export import (
     export_model,
@@ -79,7 +84,9 @@ __all__ = [
     "get_rule",
     "load_data",
     "load_exported",
+    "load_history",
     "load_model",
+    "save_history",
     "save_model",
     "staircase",
     "step",
