@@ -408,7 +408,10 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines += [
             "## (a) Time per training step: convnet4, batch 64 x 3x32x32",
             "",
-            f"Adam step included; {t['rounds']} rounds x {t['steps_per_round']} steps per "
+            _measured(t),
+            "",
+            f"Adam step included; {t.get('threads', '?')} torch thread(s); {t['rounds']} "
+            f"rounds x {t['steps_per_round']} steps per "
             "variant, variants interleaved in rotated order. Ratios are to ReLU: of the "
             "medians, and the median (range) of the per-round paired ratios.",
             "",
@@ -433,6 +436,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         a = r["accuracy"]
         lines += [
             "## (b) Test accuracy: FTP-SH vs SSTE vs ReLU",
+            "",
+            _measured(a),
             "",
             f"Final-epoch test accuracy, mean +- std over seeds {a['seeds']}; batch "
             f"{a['batch_size']}, Adam with the preset weight decay and step schedule "
@@ -473,6 +478,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines += [
             "## DDP: 2 processes vs 1 at the same total batch size",
             "",
+            _measured(d),
+            "",
             f"{c['data']} / {c['model']} / {c['activation']} / {c['rule']}, lr {c['lr']:g}, "
             f"{c['epochs']} epochs, total batch {d['total_batch_size']} (2 x 32 with DDP, "
             f"gloo on CPU), seeds {c['seeds']}.",
@@ -497,6 +504,22 @@ def render_markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _stamp(device: torch.device) -> dict[str, Any]:
+    """When and where a section was measured (sections can be rerun with --merge)."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "device": str(device),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+def _measured(section: dict[str, Any]) -> str:
+    m = section.get("measured")
+    if not m:
+        return ""
+    return f"Measured {m['date']} on {m['device']}, load average {m['load_average']}."
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -504,9 +527,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sections", default="timing,accuracy,ddp")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for the timing section (default: torch's default)",
+    )
+    p.add_argument(
         "--out",
         default=str(ROOT / "results" / "bench_torch"),
         help="output prefix (.md and .json are added)",
+    )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other sections of an existing OUT.json (rerun one section)",
     )
     p.add_argument("--ddp-worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -540,13 +574,28 @@ def main(argv: list[str] | None = None) -> int:
             "quick": args.quick,
         }
     }
+    out = Path(args.out)
+    if args.merge and out.with_suffix(".json").is_file():
+        old = json.loads(out.with_suffix(".json").read_text())
+        for key in ("timing", "accuracy", "ddp"):
+            if key in old and key not in sections:
+                results[key] = old[key]
     default_threads = torch.get_num_threads()
     if "timing" in sections:
         log("timing: convnet4 steps, batch 64x3x32x32")
         seed_all(0)
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        gpu = device.type == "cuda"
         results["timing"] = bench_timing(
-            device, rounds=4 if args.quick else 15, steps=2 if args.quick else 3, warmup=2
+            device,
+            rounds=4 if args.quick else 15,
+            steps=(20 if gpu else 2) if args.quick else (30 if gpu else 3),
+            warmup=10 if gpu else 2,
         )
+        results["timing"]["threads"] = torch.get_num_threads()
+        results["timing"]["measured"] = _stamp(device)
+        torch.set_num_threads(default_threads)
         for k, v in results["timing"]["variants"].items():
             log(f"  {k:26s} {v['median_ms']:8.1f} ms  x{v['ratio_of_medians']:.3f}")
     if "accuracy" in sections:
@@ -554,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         if device.type == "cpu":
             torch.set_num_threads(1)
         results["accuracy"] = bench_accuracy(str(device), seeds, args.quick)
+        results["accuracy"]["measured"] = _stamp(device)
         log(f"  FTP-SH >= SSTE in {results['accuracy']['ftp_sh_ge_sste_cells']} of 4 cells")
     if "ddp" in sections:
         log("ddp: 2 processes vs 1 (CPU, gloo)")
@@ -563,6 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         lr = cell["lr"] if cell else 1e-3
         single = cell["test_acc"] if (cell and device.type == "cpu") else None
         results["ddp"] = bench_ddp(seeds, lr, epochs, single)
+        results["ddp"]["measured"] = _stamp(torch.device("cpu"))
         d = results["ddp"]
         log(
             f"  1 process {d['one_process']['mean']:.4f}, 2 processes "
@@ -571,7 +622,6 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(default_threads)
     results["meta"]["seconds"] = time.perf_counter() - t_all
     results["meta"]["load_end"] = [round(v, 2) for v in os.getloadavg()]
-    out = Path(args.out)
     _write(out.with_suffix(".json"), json.dumps(results, indent=2))
     _write(out.with_suffix(".md"), render_markdown(results))
     log(

@@ -281,6 +281,9 @@ class TargetCapture:
             "train": train,
         }
 
+    #: alias of :meth:`history` (``mixedopt.inspect`` calls ``to_dict()``)
+    to_dict = history
+
 
 def capture_history_to_dict(capture: TargetCapture | dict[str, Any]) -> dict[str, Any]:
     """Plain-data history of a :class:`TargetCapture` (a dict passes through unchanged)."""
