@@ -449,8 +449,11 @@ class FTPropTrainer:
                 next_upper = UpperLayer(
                     W=W[i - 1], b=Bs[i - 1], loss=cfg.unit_loss, targets=K, weights=U, levels=lv
                 )
-            self._unit_step(i, A[i], G, yb, K_l, U_l, lr)
-            Znew = A[i] @ W[i].T + Bs[i]
+            # an exact refit reads the targets of the layer below (the paper's Z_d = W_d T_{d-1}:
+            # what that layer is about to learn); gradient steps read its activations
+            inp = A[i] if (cfg.unit_step == "gradient" or K is None) else levels[i - 1].values[K]
+            self._unit_step(i, inp, G, yb, K_l, U_l, lr)
+            Znew = inp @ W[i].T + Bs[i]
             if i == L - 1:
                 miss = np.count_nonzero(_predict_codes(Znew) != yb)
             else:
