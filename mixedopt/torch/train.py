@@ -358,8 +358,10 @@ def _fit(
             lr_used = opt.param_groups[0]["lr"]
             sched.step()
             all_reduce_sum(acc, info)
+            # the unwrapped model: a DDP forward may run collectives, and the shards can
+            # need different numbers of evaluation batches
             test_loss, test_acc = evaluate(
-                model, data.X_test, data.y_test, cfg.eval_batch_size, info
+                base, data.X_test, data.y_test, cfg.eval_batch_size, info
             )
             rec: dict[str, Any] = {
                 "epoch": epoch + 1,
