@@ -52,6 +52,21 @@ def test_train_exact_optimum_equals_brute(backend, method):
     assert res.objective == ref.objective == res.net.n_errors(X, y)
 
 
+def test_engine_methods_match_brute():
+    """Each shipped engine method (dichotomy, table) reaches the oracle's optimum."""
+    from mixedopt.train.exact import ENGINE_METHODS, _engine_solver
+
+    X, y = _noisy(seed=2)
+    kw = dict(hidden=[2], weights="integer", weight_bound=1, time_limit=60)
+    ref = mo.train_exact(X, y, backend="brute", **kw)
+    shipped = [name for name, _, _ in ENGINE_METHODS if _engine_solver(name) is not None]
+    if not shipped:
+        pytest.skip("no engine method shipped")
+    for name in shipped:
+        res = mo.train_exact(X, y, method=name, **kw)
+        assert res.status is Status.OPTIMAL and res.objective == ref.objective, name
+
+
 def test_lexicographic_objective():
     X, y = _noisy(seed=1)
     kw = dict(hidden=[2], weights="ternary", objective="errors,weights", time_limit=60)

@@ -7,10 +7,11 @@
    and stops earlier after 100 perturbations without progress; a large exact model is
    never built before it has run (skipped for ``backend="brute"``). A zero-error net for
    the ``errors`` objective is already optimal and ends the run;
-2. **the strongest exact formulation that applies** — the CP-SAT table model of
-   :mod:`mixedopt.solvers.cpsat_table` when the problem fits it and ``backend="cpsat"``,
-   else the backend's monolithic model — hinted with the heuristic's net, with the rest
-   of the time limit;
+2. **the strongest exact formulation that applies** — for ``backend="cpsat"`` the first
+   of :data:`ENGINE_METHODS` that covers the problem (the dichotomy search of
+   :mod:`mixedopt.solvers.dichotomy`, the CP-SAT table model of
+   :mod:`mixedopt.solvers.cpsat_table`), else the backend's monolithic model — hinted with
+   the heuristic's net, with the rest of the time limit;
 3. the best net of all phases is **re-evaluated with the true forward pass**; the bound
    is the best proven one; ``OPTIMAL`` only if they meet;
 4. a zero-error request (``weights`` / ``margin``) proven infeasible gets a small
@@ -63,7 +64,19 @@ __all__ = ["METHODS", "certificate", "heuristic_budget", "solve_problem", "train
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("auto", "monolithic", "table", "heuristic")
+METHODS = ("auto", "monolithic", "table", "dichotomy", "heuristic")
+
+#: engine methods (name, module, function), strongest first: ``method="auto"`` with
+#: ``backend="cpsat"`` runs the first one whose module is shipped and whose
+#: ``applicable(problem)`` is true, else the monolithic model. Each function has the shape
+#: ``f(problem, *, time_limit, seed, threads, hint, log_callback, incumbent_callback,
+#: **native) -> SolveResult``.
+ENGINE_METHODS: tuple[tuple[str, str, str], ...] = (
+    ("dichotomy", "mixedopt.solvers.dichotomy", "solve_dichotomy"),
+    ("table", "mixedopt.solvers.cpsat_table", "solve_table"),
+)
+#: engine methods that are CP-SAT models (they take CP-SAT native options)
+CPSAT_METHODS = ("table",)
 
 #: share of the time limit given to the heuristic phase of ``method="auto"``
 HEURISTIC_SHARE = 0.2
@@ -92,21 +105,43 @@ def _local_search() -> Callable[..., SolveResult] | None:
     return _optional("mixedopt.solvers.greedy", "local_search")
 
 
-def _solve_table() -> Callable[..., SolveResult] | None:
-    return _optional("mixedopt.solvers.cpsat_table", "solve_table")
+def _engine_solver(method: str) -> Callable[..., SolveResult] | None:
+    """The solve function of an engine method, if its module is shipped."""
+    for name, module, attr in ENGINE_METHODS:
+        if name == method:
+            return _optional(module, attr)
+    return None
 
 
-def _table_applies(problem: TrainingProblem) -> bool:
-    check = _optional("mixedopt.solvers.cpsat_table", "applicable") or _optional(
-        "mixedopt.solvers.cpsat_table", "supports"
-    )
-    if check is not None:
+def _engine_applies(method: str, problem: TrainingProblem) -> bool:
+    """Whether engine ``method`` is shipped and covers ``problem`` (its module's
+    ``applicable(problem)``; without one: one hidden layer, binary, integral)."""
+    for name, module, _ in ENGINE_METHODS:
+        if name != method:
+            continue
+        if _engine_solver(method) is None:
+            return False
+        check = _optional(module, "applicable")
+        if check is None:
+            return problem.integral and problem.is_binary and len(problem.hidden) == 1
         try:
             return bool(check(problem))
         except ValidationError:
             return False
-    # without an explicit check: the table model covers one hidden layer, binary output
-    return problem.integral and problem.is_binary and len(problem.hidden) == 1
+    return False
+
+
+def _auto_exact_method(problem: TrainingProblem, backend: str, native: dict[str, Any]) -> str:
+    """The exact phase of ``method="auto"``: the first applicable engine method (CP-SAT
+    backend only: the other backends were asked for by name), else the monolithic model.
+    Native options are CP-SAT parameters, so with any given only CP-SAT models qualify."""
+    if backend == "cpsat":
+        for name, _, _ in ENGINE_METHODS:
+            if native and name not in CPSAT_METHODS:
+                continue
+            if _engine_applies(name, problem):
+                return name
+    return "monolithic"
 
 
 def heuristic_budget(problem: TrainingProblem, time_limit: float | None) -> float:
@@ -187,21 +222,20 @@ def _run_exact(
     native: dict[str, Any],
 ) -> SolveResult:
     left = ctx.time_left()
-    if method == "table":
-        solve_table = _solve_table()
-        if solve_table is None:
+    if method != "monolithic":
+        solve = _engine_solver(method)
+        if solve is None:
             raise ValidationError(
-                "method='table' needs mixedopt.solvers.cpsat_table, which is not shipped yet; "
-                "use method='monolithic'."
+                f"method={method!r} is not shipped in this installation; use method='monolithic'."
             )
-        res = solve_table(
+        res = solve(
             problem,
             time_limit=left,
             seed=ctx.seed,
             threads=ctx.threads,
             hint=hint,
             log_callback=ctx.options.log_callback,
-            incumbent_callback=_forwarder(ctx, "table"),
+            incumbent_callback=_forwarder(ctx, method),
             **native,
         )
         _merge(ctx, res)
@@ -252,6 +286,10 @@ def solve_problem(
         raise ValidationError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
     if method == "table" and backend != "cpsat":
         raise ValidationError("method='table' is a CP-SAT model; use backend='cpsat'.")
+    if method in {n for n, _, _ in ENGINE_METHODS} and _engine_solver(method) is None:
+        raise ValidationError(
+            f"method={method!r} is not shipped in this installation; use method='monolithic'."
+        )
     if warm_start is not None:
         if not isinstance(warm_start, ThresholdNet):
             raise ValidationError(
@@ -263,7 +301,7 @@ def solve_problem(
         reason = be.unsupported_reason(problem)
         if reason is not None:
             raise ValidationError(reason + ".")
-    if method != "table":
+    if method in ("auto", "monolithic", "heuristic"):
         be.check_native(native)
 
     options = SolveOptions(
@@ -315,7 +353,7 @@ def solve_problem(
                 if _settled(problem, ctx) or ctx.interrupted:
                     label = "auto:heuristic"
                 else:
-                    sub = "table" if backend == "cpsat" and _use_table(problem) else "monolithic"
+                    sub = _auto_exact_method(problem, backend, native)
                     exact = _run_exact(problem, ctx, backend, sub, hint, native)
                     phases.append(_phase_info(sub, exact))
                     label = f"auto:{'heuristic+' if heur is not None else ''}{sub}"
@@ -366,10 +404,6 @@ def solve_problem(
         result.info["certificate_minimal"] = minimal
         result.wall_time = ctx.elapsed()
     return result
-
-
-def _use_table(problem: TrainingProblem) -> bool:
-    return _solve_table() is not None and _table_applies(problem)
 
 
 def _settled(problem: TrainingProblem, ctx: SolveContext) -> bool:
@@ -523,7 +557,7 @@ def train_exact(
         margins with zero errors) or a lexicographic combination (``"errors,weights"``).
     backend : {"cpsat", "scip", "maxsat", "brute", "greedy"}, default "cpsat"
         Solver (see :func:`mixedopt.solvers.available`).
-    method : {"auto", "monolithic", "table", "heuristic"}, default "auto"
+    method : {"auto", "monolithic", "table", "dichotomy", "heuristic"}, default "auto"
         ``auto``: heuristic, then the strongest exact model (see the module docstring).
     time_limit : float or None, default 60
         Wall-clock seconds for the whole run (all phases and the certificate).
