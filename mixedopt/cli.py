@@ -206,6 +206,9 @@ def torch_train_cmd(
     capture_targets: str = typer.Option(
         None, "--capture-targets", help="Record targets per threshold layer to this .npz."
     ),
+    capture_steps: int = typer.Option(
+        None, "--capture-steps", help="Also snapshot targets every this many steps."
+    ),
     max_steps: int = typer.Option(None, "--max-steps", help="Cap on steps per epoch."),
     summary: bool = typer.Option(False, "--summary", help="Print the bit-aware model summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
@@ -239,6 +242,7 @@ def torch_train_cmd(
         resume=resume,
         metrics=metrics,
         capture_targets=capture_targets is not None,
+        capture_steps=capture_steps,
         max_steps=max_steps,
     )
     res = run_torch_train(

@@ -8,7 +8,8 @@ of the layer above passed down. :class:`TargetCapture` records two things:
 * **train statistics** at every training step (cheap; from a gradient hook): the fraction of
   units with a target whose activation *disagrees* with it, and the fraction ignored;
 * **probe snapshots** on a fixed batch (:meth:`TargetCapture.record`, called by
-  :func:`mixedopt.torch.fit` at the start and after every ``capture_every`` epochs): the
+  :func:`mixedopt.torch.fit` at the start, after every ``capture_every`` epochs and, with
+  ``capture_steps``, every that many steps; ``epochs`` counts completed epochs): the
   targets and activations themselves, so that flips between snapshots are well defined
   (same examples, same units). The forward/backward on the probe uses ``torch.autograd.grad``
   with respect to the activations only: no parameter gradient or BN statistic changes.

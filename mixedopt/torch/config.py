@@ -115,6 +115,7 @@ class TrainConfig:
     metrics: str | None = None
     capture_targets: bool = False
     capture_every: int = 1
+    capture_steps: int | None = None
     probe_size: int = 64
     max_steps: int | None = None
     test_size: float = 0.2
@@ -164,6 +165,7 @@ def check_config(c: TrainConfig) -> None:
     pos_int("epochs", c.epochs)
     pos_int("batch_size", c.batch_size, allow_none=True)
     pos_int("capture_every", c.capture_every)
+    pos_int("capture_steps", c.capture_steps, allow_none=True)
     pos_int("probe_size", c.probe_size)
     pos_int("max_steps", c.max_steps, allow_none=True)
     pos_int("eval_batch_size", c.eval_batch_size)

@@ -342,6 +342,8 @@ def _fit(
                 step += 1
                 if capture is not None:
                     capture.end_step(step, epoch)
+                    if cfg.capture_steps and step % cfg.capture_steps == 0:
+                        capture.record(step=step, epoch=epoch + (b + 1 == n_batches))
                 with torch.no_grad():
                     acc[0] += raw.detach().double() * yb.numel()
                     acc[1] += (out.argmax(1) == yb).sum()
@@ -374,7 +376,8 @@ def _fit(
                 "steps": step,
             }
             if capture is not None:
-                if (epoch + 1) % cfg.capture_every == 0 or epoch + 1 == cfg.epochs:
+                due = (epoch + 1) % cfg.capture_every == 0 or epoch + 1 == cfg.epochs
+                if due and capture.snapshots[-1]["step"] != step:
                     capture.record(step=step, epoch=epoch + 1)
                 snap = capture.snapshots[-1]
                 rec["target_disagreement"] = [round(v, 6) for v in snap["disagreement"]]

@@ -189,3 +189,12 @@ def test_table_data_and_sgd_cosine(tmp_path):
         model_options={"hidden": [16]},
     )
     assert res.settings["optimizer"] == "sgd" and math.isfinite(res.final["test_loss"])
+
+
+def test_step_level_snapshots(digits):
+    res = fit(_small(epochs=2, capture_targets=True, capture_steps=10, probe_size=8), data=digits)
+    p = capture_history_to_dict(res.capture)["probe"]
+    # start, every 10 steps, and the ends of the epochs (23 steps each), without duplicates
+    assert p["steps"].tolist() == [0, 10, 20, 23, 30, 40, 46]
+    assert p["epochs"].tolist() == [0, 0, 0, 1, 1, 1, 2]
+    assert p["targets"][0].shape == (7, 8, 64)
