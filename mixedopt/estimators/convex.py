@@ -1,4 +1,4 @@
-"""ConvexThresholdClassifier: scikit-learn classifier over :func:`~mixedopt.train.convex.train_convex`.
+"""ConvexThresholdClassifier: scikit-learn classifier over the convex trainers.
 
 Threshold networks trained through the convex reformulations of Ergen et al. (ICLR 2023):
 Convex-Lasso (sampled arrangement patterns, program (6)), Convex-PI and Convex-SVM (program

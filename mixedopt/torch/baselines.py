@@ -171,6 +171,7 @@ def train_heuristic(
     min_lr_ratio: float = 1e-4,
     time_limit: float | None = None,
     num_threads: int | None = 1,
+    dtype: str = "float32",
 ) -> BaselineResult:
     """Train a threshold network with a straight-through heuristic (full batch SGD).
 
@@ -198,6 +199,8 @@ def train_heuristic(
         Seeds the initialisation.
     num_threads : int, optional
         torch threads during training (restored afterwards); None leaves them alone.
+    dtype : {"float32", "float64"}
+        Training precision (the returned network and its objective are float64).
 
     Returns
     -------
@@ -207,6 +210,8 @@ def train_heuristic(
     t0 = time.perf_counter()
     if rule not in HEURISTICS:
         raise ValidationError(f"rule must be one of {sorted(HEURISTICS)}, got {rule!r}.")
+    if dtype not in ("float32", "float64"):
+        raise ValidationError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
     if init not in INITS:
         raise ValidationError(f"init must be one of {INITS}, got {init!r}.")
     hid = (hidden,) if isinstance(hidden, (int, np.integer)) else tuple(hidden)
@@ -239,9 +244,10 @@ def train_heuristic(
                 Xa.shape[1], tuple(int(h) for h in hid), 1 if K == 2 else K, HEURISTICS[rule]
             )
         _init(model, init, gen)
-        model.double()
-        Xt = torch.from_numpy((Xa - mu) / sd)
-        Yt = torch.from_numpy(T.reshape(len(T), -1))
+        tdtype = torch.float32 if dtype == "float32" else torch.float64
+        model.to(tdtype)
+        Xt = torch.from_numpy((Xa - mu) / sd).to(tdtype)
+        Yt = torch.from_numpy(T.reshape(len(T), -1)).to(tdtype)
         n = Xt.shape[0]
         opt = torch.optim.SGD(model.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
@@ -258,6 +264,8 @@ def train_heuristic(
                 out = model(Xt)
                 loss = 0.5 * (out - Yt).pow(2).sum() / n + 0.5 * beta * model.penalty()
                 val = float(loss.detach())
+                if not np.isfinite(val):  # diverged: keep the best so far
+                    break
                 history.append(val)
                 if val < best[0]:
                     best = (val, copy.deepcopy(model.state_dict()))

@@ -157,12 +157,12 @@ def certificate(
     if z is None:
         z = matvec(coef)
     primal = loss_value(z, y, loss) + beta * penalty(coef)
-    grad = loss_grad(z, y, loss)
+    # a dual point is minus a (sub)gradient of F: the given one fixes the subgradient at kinks
+    grad = loss_grad(z, y, loss) if theta is None else -theta
     g = rmatvec(grad)
     kkt = kkt_residual(coef, g, beta)
-    th = -grad if theta is None else theta
-    gth = g if theta is None else rmatvec(-th)
-    norm = dual_norm(gth)
+    th = -grad
+    norm = dual_norm(g)
     if norm > beta:
         th = th * (beta / norm)
     dual = dual_value(th, y, loss)
