@@ -53,7 +53,7 @@ ACCURACY_SETUP = {
 }
 ACTIVATIONS = ("sign", "staircase3")
 RULES = ("soft-hinge", "sste")
-LR_GRID = (3e-4, 1e-3, 3e-3)
+LR_GRID = (3e-4, 1e-3, 3e-3, 1e-2)
 
 
 def log(msg: str) -> None:
@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
         gpu = device.type == "cuda"
         results["timing"] = bench_timing(
             device,
-            rounds=4 if args.quick else 15,
+            rounds=4 if args.quick else 30,
             steps=(20 if gpu else 2) if args.quick else (30 if gpu else 3),
             warmup=10 if gpu else 2,
         )

@@ -4,7 +4,7 @@ Nothing is downloaded; point ``--data-dir`` at files you already have.
 
 * **MNIST IDX** (also Fashion-MNIST, KMNIST): ``train-images-idx3-ubyte``,
   ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``,
-  optionally gzipped (``.gz``); ``.`` instead of the last ``-`` is accepted too. The format is
+  optionally gzipped (``.gz``); ``train-images.idx3-ubyte`` spellings work too. The format is
   plain binary: 2 zero bytes, a type code, the number of dimensions, big-endian ``uint32``
   sizes, then the data.
 * **CIFAR-10 "python version"**: ``data_batch_1`` .. ``data_batch_5`` and ``test_batch``
@@ -105,8 +105,7 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
 
 
 def _find(directory: Path, stem: str) -> Path:
-    base, kind = stem.rsplit("-", 1)
-    for name in (stem, f"{base}.{kind}"):
+    for name in (stem, stem.replace("-idx", ".idx")):  # train-images.idx3-ubyte too
         for suffix in ("", ".gz"):
             p = directory / f"{name}{suffix}"
             if p.is_file():

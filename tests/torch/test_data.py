@@ -59,21 +59,22 @@ def test_tables_through_mixedopt_datasets(tmp_path):
         load_data("digits", test_size=2.0)
 
 
-def _write_mnist(d, n_train=12, n_test=5, gz=False):
+def _write_mnist(d, n_train=12, n_test=5, gz=False, sep="-"):
     rng = np.random.default_rng(0)
     sfx = ".gz" if gz else ""
     for split, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(d / f"{split}-images-idx3-ubyte{sfx}", rng.integers(0, 256, (n, 6, 5), np.uint8))
-        write_idx(d / f"{split}-labels-idx1-ubyte{sfx}", np.arange(n, dtype=np.uint8) % 3)
+        images = rng.integers(0, 256, (n, 6, 5), np.uint8)
+        write_idx(d / f"{split}-images{sep}idx3-ubyte{sfx}", images)
+        write_idx(d / f"{split}-labels{sep}idx1-ubyte{sfx}", np.arange(n, dtype=np.uint8) % 3)
 
 
-@pytest.mark.parametrize("gz", [False, True])
-def test_mnist_idx_directory(tmp_path, gz):
-    _write_mnist(tmp_path, gz=gz)
+@pytest.mark.parametrize(("gz", "sep"), [(False, "-"), (True, "-"), (False, ".")])
+def test_mnist_idx_directory(tmp_path, gz, sep):
+    _write_mnist(tmp_path, gz=gz, sep=sep)
     d = load_data("mnist", data_dir=tmp_path)
     assert d.X_train.shape == (12, 1, 6, 5) and d.X_test.shape == (5, 1, 6, 5)
     assert d.num_classes == 3
-    raw = read_idx(tmp_path / f"train-images-idx3-ubyte{'.gz' if gz else ''}")
+    raw = read_idx(tmp_path / f"train-images{sep}idx3-ubyte{'.gz' if gz else ''}")
     np.testing.assert_allclose(d.X_train[:, 0].numpy() * 0.3081 + 0.1307, raw / 255.0, atol=1e-6)
 
 
