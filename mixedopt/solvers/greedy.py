@@ -46,6 +46,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
+from mixedopt.solvers._blas import one_blas_thread
 from mixedopt.solvers._relax import relax_unit, relaxed_start
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext
 
@@ -146,7 +147,8 @@ class GreedyBackend(Backend):
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         opts = {**DEFAULTS, **ctx.options.native}
         search = _Search(problem, ctx, opts)
-        search.run()
+        with one_blas_thread():
+            search.run()
         info = {
             "sweeps": search.sweeps,
             "moves": search.moves,
