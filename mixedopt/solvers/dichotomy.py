@@ -391,10 +391,12 @@ class _Search:
             W1[pos_i] = self.uc.params[r, :d]
             b1[pos_i] = self.uc.params[r, d]
             eps[pos_i] = self.uc.negated[r]
-        for pos_i in range(len(units), h):  # irrelevant positions: constant +1 units
-            W1[pos_i] = 0
+        if len(units) < h:  # irrelevant positions: any unit of the domain
             wv, bv = _layer_values(p, 0)
-            b1[pos_i] = bv[bv >= 0].min() if np.any(bv >= 0) else bv.max()
+            filler = _unit_params(np.array([0]), wv, bv, d)[0]
+            for pos_i in range(len(units), h):
+                W1[pos_i] = filler[:d]
+                b1[pos_i] = filler[d]
         # output table g over the h actual hidden inputs: g(x) = f(eps * x restricted)
         table = np.zeros(1 << h, dtype=bool)
         for c in range(1 << h):
@@ -734,10 +736,14 @@ class _Search:
         delta = (w * (und1.astype(np.float64) - und0)).astype(np.float32)
         cp, cq = cands[p], cands[q]
         same = q in self._class_of(f, p)
+        nz = np.flatnonzero(delta)  # examples that matter to the pair term
         Eq = self._rows(cq)
         bq_val = Eq @ bvec
+        EqT = np.ascontiguousarray(Eq[:, nz].T)
+        dnz = delta[nz]
         a_all = self._rows_dot(cp, av)
-        block = int(self.opts["block"])
+        # interchangeable positions need u_q >= u_p: square blocks along the diagonal
+        block = 128 if same else int(self.opts["block"])
         for s in range(0, len(cp), block):
             if self.ctx.stop_requested:
                 return False
@@ -747,17 +753,21 @@ class _Search:
             if not keep.any():
                 continue
             up, a = up[keep], a[keep]
+            c0 = int(np.searchsorted(cq, up[0])) if same else 0
+            if c0 >= len(cq):
+                continue
             Ep = self._rows(up)
-            tot = (Ep * delta[None, :]) @ Eq.T
+            tot = (Ep[:, nz] * dnz[None, :]) @ EqT[:, c0:]
             tot += (forced + a)[:, None]
-            tot += bq_val[None, :]
+            tot += bq_val[None, c0:]
             if same:
-                tot[cq[None, :] < up[:, None]] = np.inf
+                tot[cq[None, c0:] < up[:, None]] = np.inf
             k = int(np.argmin(tot))
             r, c = divmod(k, tot.shape[1])
             self.nodes += len(up)
             if tot[r, c] < self.best - 0.5:
-                self.found(f, [*chosen, int(up[r]), int(cq[c])], float(np.rint(tot[r, c])))
+                u_q = int(cq[c0 + c])
+                self.found(f, [*chosen, int(up[r]), u_q], float(np.rint(tot[r, c])))
         return True
 
 
