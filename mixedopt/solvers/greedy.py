@@ -529,7 +529,7 @@ class _Search:
             # moves of one unit, then iterated local search from the best home
             if self.refit_output():
                 continue
-            if self.opts["compound"] and self.compound():
+            if self.opts["compound"] and self.exact and self.compound():
                 if self.err < self.best_err:
                     self.report()
                     stall = 0
