@@ -1046,6 +1046,7 @@ def _fit_max_margin(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: 
     m, d = X.shape
     best = data.to_global(*wb)
     z = (X @ best) * tf
+    best_margin = float(np.min(z)) / max(float(np.linalg.norm(best[:-1])), 1e-300)
     k0 = min(m, 2 * d)
     W = np.argpartition(z, k0 - 1)[:k0] if k0 < m else np.arange(m)
     in_w = np.zeros(m, dtype=bool)
@@ -1076,11 +1077,14 @@ def _fit_max_margin(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: 
         )
         xx = xp if polished else x
         z = (X @ xx) * tf
-        if float(np.min(z)) > 0:
-            best = xx
+        gm = float(np.min(z)) / max(float(np.linalg.norm(xx[:-1])), 1e-300)
+        if gm > best_margin:  # keep the separator with the largest geometric margin
+            best, best_margin = xx, gm
         cand = np.flatnonzero((z < 1.0 - tol) & ~in_w)
         if cand.size == 0:
             status = "optimal" if polished and float(np.min(z)) >= 1.0 - tol else "feasible"
+            if float(np.min(z)) > 0:
+                best = xx  # the final solution (rounding must not prefer an earlier one)
             break
         if cand.size > d:
             cand = cand[np.argpartition(z[cand], d - 1)[:d]]
@@ -1125,7 +1129,8 @@ def _fit_hinge(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float
     in_w = np.zeros(m, dtype=bool)
     in_w[W] = True
     h = _new_highs()
-    h.setOptionValue("presolve", "off")
+    if h.getOptionValue("presolve") == "choose":
+        h.setOptionValue("presolve", "off")
     h.addRows(
         d,
         np.r_[np.full(n, -1.0), 0.0],
@@ -1181,9 +1186,17 @@ def _fit_hinge(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float
         W = np.concatenate([W, cand])
         in_w[cand] = True
         add_cols(cand)
-    w, b = data.from_global(v)
-    hinge = np.maximum(0.0, 1.0 - (data.Af @ w + b) * tf)
-    obj = float(np.sum(np.abs(w))) + opts.C * float(c @ hinge)
+
+    def objective(vv: np.ndarray) -> tuple[float, np.ndarray, float]:
+        ww, bb = data.from_global(vv)
+        hinge = np.maximum(0.0, 1.0 - (data.Af @ ww + bb) * tf)
+        return float(np.sum(np.abs(ww))) + opts.C * float(c @ hinge), ww, bb
+
+    obj, w, b = objective(v)
+    if status == "time_limit":  # the restricted LP's solution can be poor on all examples
+        alt = objective(v0)
+        if alt[0] < obj:
+            obj, w, b = alt
     fit = _finish(
         data,
         t,
