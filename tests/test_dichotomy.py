@@ -155,3 +155,17 @@ def test_applicability_and_bad_input():
     assert not applicable(big)  # 7^13 units
     with pytest.raises(ValidationError, match="unknown dichotomy option"):
         solve_dichotomy(TrainingProblem.from_data(X, y, hidden=[2]), time_limit=1, bogus=1)
+
+
+def test_majority_pair_graph_agrees_with_the_plain_search():
+    X, y, _ = mo.datasets.planted(m=120, d=3, h=3, noise=0.1, seed=2)
+    p = TrainingProblem.from_data(X, y, hidden=[3], weights="integer", weight_bound=3)
+    sw = np.random.default_rng(0).integers(1, 3, size=120)
+    pw = TrainingProblem.from_data(
+        X, y, hidden=[3], weights="integer", weight_bound=3, sample_weight=sw
+    )
+    for prob in (p, pw):
+        with_graph = solve_dichotomy(prob, time_limit=60)
+        plain = solve_dichotomy(prob, time_limit=60, graph_work=0)
+        assert with_graph.status is plain.status is Status.OPTIMAL
+        assert with_graph.objective == plain.objective

@@ -75,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "max_units": 2_000_000,  # refuse when the first-layer domain has more units
     "max_cells": 2.5e8,  # refuse when n_dichotomies * m exceeds this (memory)
     "block": 2048,  # rows per block of the pair product
+    "graph_work": 2e11,  # largest rows x units x examples product for the majority pair graph
 }
 
 
@@ -355,6 +356,7 @@ class _Search:
         self.complete: dict[str, bool] = {}
         self.times: dict[str, float] = {}
         self._tables: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        self._graph: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._views: list[tuple[np.ndarray | None, np.ndarray, dict[bytes, np.ndarray]]] = [
             (None, self.bits, {})
         ]
@@ -460,7 +462,48 @@ class _Search:
             f = _permute(f, perm)
             errtab = np.stack([f.neg_err, f.pos_err])
         cands = [np.arange(self.n) for _ in range(f.h)]
-        return self._descend(f, errtab, ybit, C, [], cands)
+        self._graph = self._pair_graph() if _is_majority(f) else None
+        try:
+            return self._descend(f, errtab, ybit, C, [], cands)
+        finally:
+            self._graph = None
+
+    def _pair_graph(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Majority: every pair of its units is wrong together on at most ``tau`` (weighted)
+        examples. The pairs ``u < v`` that pass, with their weighted intersection
+        ``g = |A_u ∩ A_v|``, as CSR ``(indptr, v, g)`` over the units that can be the middle
+        one (``|A_u| <= (W + 2 tau) / 2``). None when too costly (``graph_work``)."""
+        tau = self.tau()
+        if not math.isfinite(tau):
+            return None
+        W = float(self.w.sum())
+        sizes = self._rows_dot(self._all, self.w.astype(np.float32))
+        rows = np.flatnonzero(sizes <= (W + 2 * tau) / 2 + 0.5)
+        if len(rows) * self.n * self.m > float(self.opts["graph_work"]):
+            return None
+        E = _unpack(self.bits, self.m)
+        Ew = E * self.w.astype(np.float32)[None, :]
+        ET = np.ascontiguousarray(E.T)
+        src, dst, cnt = [], [], []
+        for s in range(0, len(rows), 512):
+            if self.ctx.stop_requested:
+                return None
+            blk = rows[s : s + 512]
+            lo = int(blk[0]) + 1
+            inter = Ew[blk] @ ET[:, lo:]
+            r, c = np.nonzero(inter <= tau + 0.5)
+            c = c + lo
+            keep = c > blk[r]
+            src.append(blk[r[keep]])
+            dst.append(c[keep])
+            cnt.append(inter[r[keep], c[keep] - lo])
+        src_a = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
+        order = np.argsort(src_a, kind="stable")
+        dst_a = np.concatenate(dst)[order] if dst else np.zeros(0, dtype=np.int64)
+        cnt_a = np.concatenate(cnt)[order].astype(np.float64) if cnt else np.zeros(0)
+        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.add.at(indptr, src_a[order] + 1, 1)
+        return np.cumsum(indptr), dst_a, cnt_a
 
     def _class_of(self, f: CanonicalFunction, i: int) -> tuple[int, ...]:
         for cl in f.classes:
@@ -735,6 +778,8 @@ class _Search:
         bvec = (w * und0).astype(np.float32)
         delta = (w * (und1.astype(np.float64) - und0)).astype(np.float32)
         cp, cq = cands[p], cands[q]
+        if self._graph is not None and _is_majority(f) and p == 1:
+            return self._last_two_graph(f, chosen, cp, cq, forced, av, bvec, C)
         same = q in self._class_of(f, p)
         nz = np.flatnonzero(delta)  # examples that matter to the pair term
         Eq = self._rows(cq)
@@ -769,6 +814,74 @@ class _Search:
                 u_q = int(cq[c0 + c])
                 self.found(f, [*chosen, int(up[r]), u_q], float(np.rint(tot[r, c])))
         return True
+
+    def _last_two_graph(
+        self,
+        f: CanonicalFunction,
+        chosen: list[int],
+        cp: np.ndarray,
+        cq: np.ndarray,
+        forced: float,
+        av: np.ndarray,
+        bvec: np.ndarray,
+        C: np.ndarray,
+    ) -> bool:
+        """Majority, first unit ``u0`` fixed: only pairs of the pair graph can finish a
+        triple. With ``A0`` the error set of ``u0``,
+        ``errors = |A0∩A1| + |A0∩A2| + |A1∩A2| - 2 |A0∩A1∩A2|``; the first three terms
+        are known per pair, the last one is at most ``min(|A0∩A1|, |A0∩A2|)`` and is
+        counted exactly only for pairs that the bound does not cut."""
+        assert self._graph is not None
+        indptr, dst, cnt = self._graph
+        a = self._rows_dot(cp, av)
+        keep = forced + a <= self.tau() + 0.5
+        cp, a = cp[keep], a[keep]
+        if cp.size == 0 or cq.size == 0:
+            return True
+        b_all = self._rows_dot(cq, bvec)
+        b_of = np.full(self.n, np.nan)
+        b_of[cq] = b_all
+        starts, ends = indptr[cp], indptr[cp + 1]
+        lens = ends - starts
+        tot_len = int(lens.sum())
+        if tot_len == 0:
+            return True
+        # gather every edge (u1, u2) of the rows cp
+        row = np.repeat(np.arange(len(cp)), lens)
+        offs = np.arange(tot_len) - np.repeat(np.cumsum(lens) - lens, lens)
+        e = np.repeat(starts, lens) + offs
+        v = dst[e]
+        bv = b_of[v]
+        ok = ~np.isnan(bv)
+        row, v, bv, g = row[ok], v[ok], bv[ok], cnt[e[ok]]
+        av_r = a[row]
+        lower = forced + av_r + bv + g - 2 * np.minimum(av_r, bv)
+        ok = lower <= self.tau() + 0.5
+        if not ok.any():
+            return True
+        row, v, av_r, bv, g = row[ok], v[ok], av_r[ok], bv[ok], g[ok]
+        u = cp[row]
+        # exact triple term sum_{k in A0} w_k A1_k A2_k for the survivors
+        mask0 = (C & 1).astype(bool)
+        wa0 = np.where(mask0, self.w, 0.0)
+        t = np.empty(len(u))
+        for s in range(0, len(u), 4096):
+            B1 = self._rows(u[s : s + 4096])
+            B2 = self._rows(v[s : s + 4096])
+            t[s : s + 4096] = (B1 * B2) @ wa0.astype(np.float32)
+        tot = forced + av_r + bv + g - 2 * t
+        k = int(np.argmin(tot))
+        self.nodes += len(u)
+        if tot[k] < self.best - 0.5:
+            self.found(f, [*chosen, int(u[k]), int(v[k])], float(np.rint(tot[k])))
+        return True
+
+
+MAJORITY = (False, False, False, True, False, True, True, True)
+
+
+def _is_majority(f: CanonicalFunction) -> bool:
+    return f.h == 3 and f.table == MAJORITY
 
 
 # --------------------------------------------------------------------------- bit helpers
