@@ -20,13 +20,15 @@ Back ends (``solver=``):
 * ``"highs"`` — the hinge loss as a linear program solved by HiGHS (through SciPy), whose
   duals give the certificate.
 
-``"auto"`` picks ``lars`` for squared loss with one output and at most 4000 patterns,
+``"auto"`` picks, for squared loss with one output, ``qp`` when there are at least four
+times more patterns than rows (and ``n P <= 1e6``) and ``lars`` up to 4000 patterns;
 ``highs`` for hinge and ``fista`` otherwise (it reached a given duality gap faster than
 coordinate descent on these highly correlated 0/1 columns). A LARS solution whose
 certificate misses ``tol`` (sklearn's LARS can lose its way on degenerate, tied 0/1 data,
-typically with fewer samples than patterns) is redone as a HiGHS QP when ``n P <= 1e6`` and
-polished by FISTA on ``D^T D`` otherwise. Every solve ends with a duality-gap certificate
-(:class:`ConvexSolution`): status ``OPTIMAL`` only when the relative gap is at most ``tol``.
+typically with fewer samples than patterns) is first refitted on its support and signs, then
+redone as a HiGHS QP when ``n P <= 1e6`` or polished by FISTA on ``D^T D`` otherwise.
+Every solve ends with a duality-gap certificate (:class:`ConvexSolution`): status
+``OPTIMAL`` only when the relative gap is at most ``tol``.
 
 Examples
 --------
@@ -210,6 +212,8 @@ def _finish(
 ) -> ConvexSolution:
     if cert is None:
         cert = certificate(op.matvec, op.rmatvec, coef, y, beta, loss, theta=theta)
+    if loss == "squared" and y.ndim == 1 and cert.relative_gap > tol:
+        coef, cert = _polish_support(op, coef, y, beta, cert)
     status = Status.OPTIMAL if cert.relative_gap <= tol else Status.FEASIBLE
     return ConvexSolution(
         coef=coef,
@@ -226,6 +230,38 @@ def _finish(
         interrupted=interrupted,
         info=dict(info or {}),
     )
+
+
+def _polish_support(
+    op: _Operator, coef: np.ndarray, y: np.ndarray, beta: float, cert: Certificate
+) -> tuple[np.ndarray, Certificate]:
+    """Solve the optimality conditions on the current support and signs,
+    ``D_S^T (D_S w_S - y) / n + beta sign_S = 0`` (least squares: with more patterns than
+    samples the solution set is not a point). Iterative solvers find support and signs long
+    before they certify a small gap on these degenerate 0/1 problems. The fit ``D_S w_S`` is
+    the same for every solution of the system, so its residual is a sharp dual point even
+    when ``w_S`` has the wrong signs; ``w_S`` replaces ``coef`` only when its signs agree and
+    its objective is no worse."""
+    scale = float(np.max(np.abs(coef))) if coef.size else 0.0
+    S = np.flatnonzero(np.abs(coef) > 1e-12 * scale)
+    n = op.shape[0]
+    if S.size == 0 or (op.dense is None and n * S.size > _DENSE_LIMIT):
+        return coef, cert
+    sgn = np.sign(coef[S])
+    DS = op.to_dense()[:, S] if op.dense is not None else op.packed.take(S).toarray(np.float64)
+    wS, *_ = np.linalg.lstsq(DS.T @ DS, DS.T @ y - n * beta * sgn, rcond=None)
+    theta = (y - DS @ wS) / n
+    best_w, best = coef, cert
+    if np.all(np.sign(wS) == sgn):
+        w = np.zeros_like(coef)
+        w[S] = wS
+        new = certificate(op.matvec, op.rmatvec, w, y, beta, "squared")
+        if new.primal <= cert.primal + 1e-12 * max(1.0, abs(cert.primal)):
+            best_w, best = w, new
+    dual = certificate(op.matvec, op.rmatvec, best_w, y, beta, "squared", theta=theta).dual
+    if dual > best.dual:
+        best = Certificate(best.primal, dual, max(best.primal - dual, 0.0), best.kkt)
+    return best_w, best
 
 
 def solve_lasso(
@@ -315,7 +351,10 @@ def _pick_solver(solver: str, loss: str, y: np.ndarray, op: _Operator) -> str:
         return solver
     if loss == "hinge":
         return "highs"
-    if loss == "squared" and y.ndim == 1 and op.shape[1] <= _LARS_MAX_PATTERNS:
+    n, P = op.shape
+    if loss == "squared" and y.ndim == 1 and 4 * n <= P and n * P <= _QP_LIMIT:
+        return "qp"  # far more patterns than rows: LARS paths degenerate, the QP is tiny
+    if loss == "squared" and y.ndim == 1 and P <= _LARS_MAX_PATTERNS:
         return "lars"
     return "fista"
 
@@ -358,6 +397,33 @@ def _gram_certificate(
     return Certificate(primal, dual, max(primal - dual, 0.0), kkt_residual(w, -c, beta))
 
 
+def _polish_gram(
+    G: np.ndarray,
+    Xy: np.ndarray,
+    yy: float,
+    n: int,
+    beta: float,
+    w: np.ndarray,
+    cert: Certificate,
+) -> tuple[np.ndarray, Certificate]:
+    """:func:`_polish_support` from ``D^T D`` and ``D^T y`` only."""
+    scale = float(np.max(np.abs(w))) if w.size else 0.0
+    S = np.flatnonzero(np.abs(w) > 1e-12 * scale)
+    if S.size == 0:
+        return w, cert
+    sgn = np.sign(w[S])
+    wS, *_ = np.linalg.lstsq(G[np.ix_(S, S)], Xy[S] - n * beta * sgn, rcond=None)
+    w_ls = np.zeros_like(w)
+    w_ls[S] = wS
+    new = _gram_certificate(G, Xy, yy, n, w_ls, beta)  # its dual is valid whatever the signs
+    best_w, best = w, cert
+    if np.all(np.sign(wS) == sgn) and new.primal <= cert.primal + 1e-12 * max(1.0, cert.primal):
+        best_w, best = w_ls, new
+    if new.dual > best.dual:
+        best = Certificate(best.primal, new.dual, max(best.primal - new.dual, 0.0), best.kkt)
+    return best_w, best
+
+
 def _solve_lars(
     op: _Operator,
     y: np.ndarray,
@@ -373,16 +439,23 @@ def _solve_lars(
     n = op.shape[0]
     G, Xy = _gram(op, y)
     yy = float(y @ y)
-    with warnings.catch_warnings(), _one_blas_thread():
-        warnings.simplefilter("ignore")
-        alphas, _, coefs = lars_path_gram(
-            Xy,
-            G,
-            n_samples=n,
-            alpha_min=min(betas),
-            method="lasso",
-            max_iter=max(max_iter, 1),
-        )
+    interrupted = False
+    try:
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")
+            alphas, _, coefs = lars_path_gram(
+                Xy,
+                G,
+                n_samples=n,
+                alpha_min=min(betas),
+                method="lasso",
+                # a path needs about min(n, P) steps; many more means degenerate cycling
+                max_iter=max(1, min(max_iter, 4 * min(n, G.shape[0]) + 10)),
+            )
+    except KeyboardInterrupt:  # best so far: the empty network
+        interrupted = True
+        alphas, coefs = np.array([np.inf]), np.zeros((op.shape[1], 1))
+        deadline = time.perf_counter()
     t_path = time.perf_counter() - t0
     out = []
     for beta in betas:
@@ -390,6 +463,8 @@ def _solve_lars(
         w = _interpolate_path(alphas, coefs, beta)
         cert = _gram_certificate(G, Xy, yy, n, w, beta)
         solver, n_iter = "lars", len(alphas) - 1
+        if cert.relative_gap > tol:
+            w, cert = _polish_gram(G, Xy, yy, n, beta, w, cert)
         if cert.relative_gap > tol and (deadline is None or time.perf_counter() < deadline):
             if n * op.shape[1] <= _QP_LIMIT:
                 logger.debug(
@@ -422,6 +497,7 @@ def _solve_lars(
                 solver=solver,
                 n_iter=n_iter,
                 wall_time=t_path + time.perf_counter() - t1,
+                interrupted=interrupted,
                 info={"path_breakpoints": len(alphas)},
             )
         )
@@ -464,6 +540,8 @@ def _solve_qp(
     model.lp_ = lp
     model.hessian_ = hess
     h = _quiet_highs()
+    for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
+        h.setOptionValue(opt, 1e-10)
     if deadline is not None:
         h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.1))
     h.passModel(model)
@@ -520,6 +598,10 @@ def _fista_gram(
             x, t = x_new, t_new
             if it % check_every == 0 or it == max_iter:
                 cert = _keep_best_dual(_gram_certificate(G, Xy, yy, n, x, beta), best_dual)
+                if cert.relative_gap > tol and it % (10 * check_every) == 0:
+                    x_pol, cert = _polish_gram(G, Xy, yy, n, beta, x, cert)
+                    if x_pol is not x:
+                        x, yk, t = x_pol, x_pol.copy(), 1.0
                 best_dual = cert.dual
                 if cert.primal <= best_cert.primal:
                     best_w, best_cert = x.copy(), cert
