@@ -76,6 +76,7 @@ DEFAULTS: dict[str, Any] = {
     "max_cells": 2.5e8,  # refuse when n_dichotomies * m exceeds this (memory)
     "block": 2048,  # rows per block of the pair product
     "graph_work": 2e11,  # largest rows x units x examples product for the majority pair graph
+    "warmup": 0.25,  # first pass for nets with <= warmup * best errors (0: none)
 }
 
 
@@ -355,6 +356,8 @@ class _Search:
         self.nodes = 0
         self.complete: dict[str, bool] = {}
         self.times: dict[str, float] = {}
+        self.lb: dict[str, int] = {}
+        self.cap: float = math.inf
         self._tables: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         self._graph: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._views: list[tuple[np.ndarray | None, np.ndarray, dict[bytes, np.ndarray]]] = [
@@ -423,23 +426,50 @@ class _Search:
 
     # ---------------------------------------------------------------- main loop
     def run(self) -> None:
+        """Search every canonical function. With ``warmup > 0`` a first pass looks only for
+        nets with at most ``warmup * best`` errors (cheap: the bounds cut hard), so that an
+        interrupted run still has a proven bound; the main pass then skips every function
+        already proven unable to beat the incumbent."""
+        frac = float(self.opts["warmup"])
+        if 0 < frac < 1 and math.isfinite(self.best) and self.best >= 4:
+            self.cap = math.floor(frac * self.best)
+            self._pass()
+            self.cap = math.inf
+        self._pass()
+
+    def _pass(self) -> None:
         for f in self.functions:
+            name = f.name()
+            if self.lb.get(name, 0) >= self.best:
+                continue  # proven unable to beat the incumbent
             if self.ctx.stop_requested:
                 return
             t0 = time.perf_counter()
-            self.complete[f.name()] = self.search_function(f)
-            self.times[f.name()] = round(time.perf_counter() - t0, 3)
+            done = self.search_function(f)
+            self.complete[name] = done
+            self.times[name] = round(self.times.get(name, 0.0) + time.perf_counter() - t0, 3)
+            if done and math.isfinite(self.tau()):
+                self.lb[name] = max(self.lb.get(name, 0), int(self.tau()) + 1)
+                self.report_bound()
             logger.debug(
-                "dichotomy: %s done=%s best=%s nodes=%d",
-                f.name(),
-                self.complete[f.name()],
-                self.best,
-                self.nodes,
+                "dichotomy: %s done=%s best=%s nodes=%d", name, done, self.best, self.nodes
             )
 
+    def bound(self) -> float:
+        """Proven lower bound on the optimum: the least bound over canonical functions."""
+        if not self.functions:
+            return 0.0
+        return float(min(min(self.lb.get(f.name(), 0) for f in self.functions), self.best))
+
+    def report_bound(self) -> None:
+        b = self.bound()
+        if b > 0:
+            self.ctx.bound(b, source="dichotomy")
+
     def tau(self) -> float:
-        """Largest error count still worth finding (integer weights: best - 1)."""
-        return self.best - 1
+        """Largest error count still worth finding (integer weights: best - 1), capped
+        during the warm-up pass."""
+        return min(self.best - 1, self.cap)
 
     def search_function(self, f: CanonicalFunction) -> bool:
         """Exhaust canonical ``f``; False when stopped before the end."""
@@ -832,7 +862,7 @@ class _Search:
         are known per pair, the last one is at most ``min(|A0∩A1|, |A0∩A2|)`` and is
         counted exactly only for pairs that the bound does not cut."""
         assert self._graph is not None
-        indptr, dst, cnt = self._graph
+        indptr = self._graph[0]
         a = self._rows_dot(cp, av)
         keep = forced + a <= self.tau() + 0.5
         cp, a = cp[keep], a[keep]
@@ -841,11 +871,39 @@ class _Search:
         b_all = self._rows_dot(cq, bvec)
         b_of = np.full(self.n, np.nan)
         b_of[cq] = b_all
-        starts, ends = indptr[cp], indptr[cp + 1]
-        lens = ends - starts
+        mask0 = (C & 1).astype(bool)
+        wa0 = np.where(mask0, self.w, 0.0).astype(np.float32)
+        lens = indptr[cp + 1] - indptr[cp]
+        # rows in chunks of about a million edges (the clock is checked between chunks)
+        ends = np.cumsum(lens)
+        cuts = np.searchsorted(ends, np.arange(1, int(ends[-1] // 1_000_000) + 1) * 1_000_000)
+        lo = 0
+        for hi in [*cuts.tolist(), len(cp)]:
+            if hi <= lo:
+                continue
+            if self.ctx.stop_requested:
+                return False
+            self._graph_chunk(f, chosen, cp[lo:hi], a[lo:hi], forced, b_of, wa0)
+            lo = hi
+        return True
+
+    def _graph_chunk(
+        self,
+        f: CanonicalFunction,
+        chosen: list[int],
+        cp: np.ndarray,
+        a: np.ndarray,
+        forced: float,
+        b_of: np.ndarray,
+        wa0: np.ndarray,
+    ) -> None:
+        assert self._graph is not None
+        indptr, dst, cnt = self._graph
+        starts = indptr[cp]
+        lens = indptr[cp + 1] - starts
         tot_len = int(lens.sum())
         if tot_len == 0:
-            return True
+            return
         # gather every edge (u1, u2) of the rows cp
         row = np.repeat(np.arange(len(cp)), lens)
         offs = np.arange(tot_len) - np.repeat(np.cumsum(lens) - lens, lens)
@@ -858,23 +916,20 @@ class _Search:
         lower = forced + av_r + bv + g - 2 * np.minimum(av_r, bv)
         ok = lower <= self.tau() + 0.5
         if not ok.any():
-            return True
+            return
         row, v, av_r, bv, g = row[ok], v[ok], av_r[ok], bv[ok], g[ok]
         u = cp[row]
         # exact triple term sum_{k in A0} w_k A1_k A2_k for the survivors
-        mask0 = (C & 1).astype(bool)
-        wa0 = np.where(mask0, self.w, 0.0)
         t = np.empty(len(u))
         for s in range(0, len(u), 4096):
             B1 = self._rows(u[s : s + 4096])
             B2 = self._rows(v[s : s + 4096])
-            t[s : s + 4096] = (B1 * B2) @ wa0.astype(np.float32)
+            t[s : s + 4096] = (B1 * B2) @ wa0
         tot = forced + av_r + bv + g - 2 * t
         k = int(np.argmin(tot))
         self.nodes += len(u)
         if tot[k] < self.best - 0.5:
             self.found(f, [*chosen, int(u[k]), int(v[k])], float(np.rint(tot[k])))
-        return True
 
 
 MAJORITY = (False, False, False, True, False, True, True, True)
@@ -969,10 +1024,11 @@ class DichotomyBackend(Backend):
             "complete": search.complete,
             "times": search.times,
         }
-        done = len(search.complete) == len(search.functions) and all(search.complete.values())
-        if done and ctx.best_net is not None:
+        bound = search.bound()
+        info["bounds"] = dict(search.lb)
+        if ctx.best_net is not None and bound >= problem.errors(ctx.best_net):
             return RawResult("optimal", bound=float(problem.errors(ctx.best_net)), info=info)
-        return RawResult("limit", bound=None, info=info)
+        return RawResult("limit", bound=bound if bound > 0 else None, info=info)
 
 
 def solve_dichotomy(
