@@ -10,7 +10,8 @@ the caller already initialised. ``batch_size`` is the **total** batch: each of t
 processes takes ``batch_size / W`` examples of the same shuffled global batch, and DDP
 averages the gradients, so without batch norm a W-process run follows the same trajectory
 as one process (up to floating-point summation order). Only rank 0 writes checkpoints,
-metrics and progress. Batch-norm statistics are per process unless ``sync_bn=True``.
+metrics and progress. Batch-norm batch statistics are per process unless ``sync_bn=True``;
+the running statistics are averaged over the processes at the end of every epoch.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch.distributed as dist
 
 from mixedopt.errors import ValidationError
 
-__all__ = ["DistInfo", "all_reduce_sum", "init_distributed"]
+__all__ = ["DistInfo", "all_reduce_sum", "average_buffers", "init_distributed"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +90,18 @@ def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:
     if info.enabled:
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t
+
+
+def average_buffers(model: torch.nn.Module, info: DistInfo) -> None:
+    """Average floating-point buffers (BN running statistics) over the processes.
+
+    DDP broadcasts rank 0's buffers before each forward, but the last training step updates
+    them locally; averaging before evaluation and checkpoints keeps the replicas identical and
+    uses every process's data. Integer buffers (``num_batches_tracked``) are equal already.
+    """
+    if not info.enabled:
+        return
+    for buf in model.buffers():
+        if buf.is_floating_point():
+            dist.all_reduce(buf, op=dist.ReduceOp.SUM)
+            buf.div_(info.world)

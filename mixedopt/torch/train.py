@@ -51,7 +51,12 @@ from mixedopt.torch.config import (
     seed_all,
 )
 from mixedopt.torch.data import TensorData, augment_crop_flip, load_data
-from mixedopt.torch.distributed import DistInfo, all_reduce_sum, init_distributed
+from mixedopt.torch.distributed import (
+    DistInfo,
+    all_reduce_sum,
+    average_buffers,
+    init_distributed,
+)
 from mixedopt.torch.export import atomic_torch_save
 from mixedopt.torch.models import build_model
 
@@ -360,6 +365,7 @@ def _fit(
             lr_used = opt.param_groups[0]["lr"]
             sched.step()
             all_reduce_sum(acc, info)
+            average_buffers(base, info)
             # the unwrapped model: a DDP forward may run collectives, and the shards can
             # need different numbers of evaluation batches
             test_loss, test_acc = evaluate(
