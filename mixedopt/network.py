@@ -183,7 +183,7 @@ class NetSummary:
             "1-bit",
             "2-bit",
             "32-bit",
-            "as stored",
+            "stored",
         ]
         body = []
         for r in self.layers:
