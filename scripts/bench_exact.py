@@ -52,7 +52,7 @@ FRONTIER_QUICK = {3: [400, 1000], 4: [200, 400], 6: [100]}
 REALIZABLE = [(3, 3, 2000), (6, 3, 2000), (10, 5, 1000), (10, 5, 10000)]
 REALIZABLE_QUICK = [(6, 3, 2000), (10, 5, 1000)]
 GOALS = {3: 1000, 4: 400, 6: 200}
-HEURISTIC_SHARE = 0.15  # local-search share of the limit for table / dichotomy
+HEURISTIC_SHARE = 0.15  # most of the limit the local search gets before table / dichotomy
 
 
 # --------------------------------------------------------------------------- runners
@@ -63,7 +63,8 @@ def heuristic_then(
     from mixedopt.solvers.greedy import local_search
 
     t0 = time.perf_counter()
-    ls = local_search(problem, time_limit=max(1.0, HEURISTIC_SHARE * limit), seed=seed)
+    budget = min(HEURISTIC_SHARE * limit, max(2.0, 0.01 * problem.n_samples))
+    ls = local_search(problem, time_limit=budget, seed=seed, max_stall=100)
     extra = {"heuristic_errors": ls.n_errors, "heuristic_time": round(ls.wall_time, 2)}
     if ls.status is Status.OPTIMAL:
         return ls, extra
