@@ -159,16 +159,19 @@ def realizable(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     cases = REALIZABLE_QUICK if args.quick else REALIZABLE
     for d, h, m in cases:
-        X, y, _ = mo.datasets.planted(m, d, h, 0.0, args.seeds[0], input_range=8, weight_bound=3)
-        p = TrainingProblem.from_data(X, y, hidden=[h], weights="integer", weight_bound=3)
-        for method in args.methods:
-            if method in ("table", "dichotomy"):
-                continue  # the engine's exact phases only matter with noise
-            r = run_method(method, p, args.time_limit, args.seeds[0])
-            r.pop("net", None)
-            r.update(task="realizable", d=d, h=h, m=m, seed=args.seeds[0], noise=0.0)
-            rows.append(r)
-            print(_line(r), flush=True)
+        for seed in args.realizable_seeds:
+            X, y, _ = mo.datasets.planted(m, d, h, 0.0, seed, input_range=8, weight_bound=3)
+            p = TrainingProblem.from_data(X, y, hidden=[h], weights="integer", weight_bound=3)
+            for method in args.methods:
+                if method in ("table", "dichotomy"):
+                    continue  # the engine's exact phases only matter with noise
+                if seed != args.realizable_seeds[0] and method not in ("greedy", "auto"):
+                    continue  # extra seeds for the heuristic only
+                r = run_method(method, p, args.time_limit, seed)
+                r.pop("net", None)
+                r.update(task="realizable", d=d, h=h, m=m, seed=seed, noise=0.0)
+                rows.append(r)
+                print(_line(r), flush=True)
     return rows
 
 
@@ -214,6 +217,20 @@ def markdown(data: dict[str, Any]) -> str:
         f"{meta['load_end']} at the end (the machine is shared: timings are noisy). "
         f"Seeds {meta['seeds']}. Total {meta['wall_seconds'] / 60:.1f} min.",
         "",
+        *(
+            [
+                "Runs merged into this file: "
+                + "; ".join(
+                    f"{', '.join(r['tasks'])} ({r['started']}, {r['minutes']} min, load "
+                    f"{r['load_start']} -> {r['load_end']})"
+                    for r in meta.get("runs", [])
+                )
+                + ".",
+                "",
+            ]
+            if len(meta.get("runs", [])) > 1
+            else []
+        ),
         "Planted nets: `mixedopt.datasets.planted(m, d, h, noise, seed, input_range=8, "
         "weight_bound=3)`; students have the teacher's shape and domain (integer weights and "
         "biases in [-3, 3]); objective = minimum training errors. `OPTIMAL` means the bound "
@@ -277,13 +294,14 @@ def markdown(data: dict[str, Any]) -> str:
         L += [
             "## 2. Realizable planted nets: zero training errors (a proof of optimality)",
             "",
-            "| d | h | m | method | status | errors | s | first zero at (s) |",
-            "|---|---|---|---|---|---|---|---|",
+            "| d | h | m | seed | method | status | errors | s | first zero at (s) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for r in rz:
+        for r in sorted(rz, key=lambda r: (r["d"], r["m"], r["method"], r["seed"])):
             L.append(
-                f"| {r['d']} | {r['h']} | {r['m']} | {r['method']} | {r['status']} | "
-                f"{_f(r.get('n_errors'))} | {r['wall_time']:.1f} | {_f(r.get('time_to_zero'))} |"
+                f"| {r['d']} | {r['h']} | {r['m']} | {r['seed']} | {r['method']} | "
+                f"{r['status']} | {_f(r.get('n_errors'))} | {r['wall_time']:.1f} | "
+                f"{_f(r.get('time_to_zero'))} |"
             )
         L += ["", "Goal: d = 10, h = 5, m = 10,000 — a zero-error net within 60 s.", ""]
     dg = data["digits"]
@@ -342,6 +360,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", default="frontier,realizable,digits")
     ap.add_argument("--dims", default="3,4,6", help="input dimensions of the frontier")
     ap.add_argument("--seeds", default="0", help="comma-separated data seeds")
+    ap.add_argument(
+        "--realizable-seeds",
+        default="0,1,2,3",
+        help="data seeds of the realizable task (every method on the first, greedy and "
+        "auto on all)",
+    )
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other tasks' rows from the existing JSON output (rerun some tasks)",
+    )
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--digits-time-limit", type=float, default=300.0)
     ap.add_argument("--out", default=str(ROOT / "results" / "bench_exact"))
@@ -353,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     args.tasks = [t for t in args.tasks.split(",") if t]
     args.dims = [int(d) for d in args.dims.split(",") if d]
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
+    args.realizable_seeds = [int(s) for s in args.realizable_seeds.split(",") if s]
     if args.quick:
         args.time_limit = min(args.time_limit, 20.0)
         args.digits_time_limit = min(args.digits_time_limit, 30.0)
@@ -360,13 +390,33 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
     data: dict[str, Any] = {"frontier": [], "realizable": [], "digits": []}
+    out = Path(args.out)
+    previous: dict[str, Any] = {}
+    if args.merge and out.with_suffix(".json").exists():
+        previous = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+        for task in data:
+            if task not in args.tasks:
+                data[task] = previous.get(task, [])
     if "frontier" in args.tasks:
         data["frontier"] = frontier(args)
     if "realizable" in args.tasks:
         data["realizable"] = realizable(args)
     if "digits" in args.tasks:
         data["digits"] = digits(args)
+    runs = list(previous.get("meta", {}).get("runs", [])) if args.merge else []
+    runs.append(
+        {
+            "tasks": args.tasks,
+            "started": time.strftime(
+                "%Y-%m-%d %H:%M", time.localtime(time.time() - (time.perf_counter() - t0))
+            ),
+            "load_start": load_start,
+            "load_end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+            "minutes": round((time.perf_counter() - t0) / 60, 1),
+        }
+    )
     data["meta"] = {
+        "runs": runs,
         "quick": args.quick,
         "methods": args.methods,
         "time_limit": args.time_limit,
@@ -379,7 +429,6 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
-    out = Path(args.out)
     atomic_write(out.with_suffix(".md"), markdown(data) + "\n")
     atomic_write(out.with_suffix(".json"), json.dumps(data, indent=1, default=str) + "\n")
     print(f"wrote {out.with_suffix('.md')} and .json", flush=True)
