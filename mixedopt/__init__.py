@@ -45,6 +45,7 @@ _LAZY: dict[str, str] = {
     "perceptron": "mixedopt.perceptron",
     "solvers": "mixedopt.solvers",
     "train": "mixedopt.train",
+    "torch": "mixedopt.torch",
     # functions and classes
     "fit_unit": "mixedopt.perceptron",
     "fit_units": "mixedopt.perceptron",
