@@ -230,15 +230,24 @@ def test_lp_matches_independent_lp_on_medium_problems(seed):
 
 
 def test_highs_fallback_gives_the_same_answers(monkeypatch):
-    import mixedopt.perceptron as P
+    import mixedopt.perceptron.separability as P
+
+    calls = []
+    highs = P._highs_separate
+
+    def counted(*a, **k):
+        calls.append(1)
+        return highs(*a, **k)
 
     monkeypatch.setattr(P, "_ldp", lambda *a, **k: None)  # force the full-LP path
+    monkeypatch.setattr(P, "_highs_separate", counted)
     X, t = planted(150, 4, noise=0.05, seed=11)
     fit = fit_unit(X, t)
     assert fit.separable is False and verify_conflict(X, t, fit.conflict)
     X, t = planted(150, 4, gap=0.0, seed=12)
     fit = fit_unit(X, t)
     assert fit.separable is True and fit.n_violations == 0
+    assert calls  # the full LP decided
 
 
 def test_duplicate_points_with_opposite_targets_conflict():
@@ -487,9 +496,39 @@ def test_perceptron_separable_data():
 
 def test_perceptron_non_separable_data():
     A = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
-    fit = fit_unit(A, [-1, 1, 1, -1], method="perceptron", max_iter=20)
+    xor = [-1, 1, 1, -1]
+    fit = fit_unit(A, xor, method="perceptron", max_iter=20, n_iter_no_change=None)
     assert fit.separable is None and fit.status == "feasible"
     assert fit.n_violations >= 1 and fit.n_iter == 20
+    # patience (default 5): the best error count stops improving, the fit stops early
+    fit = fit_unit(A, xor, method="perceptron", max_iter=20)
+    assert fit.separable is None and fit.status == "feasible"
+    assert fit.n_violations >= 1 and 6 <= fit.n_iter < 20
+
+
+@pytest.mark.parametrize("patience", [1, 3, 5])
+def test_perceptron_patience_stops_early_and_keeps_the_best_iterate(patience):
+    X, t = planted(600, 5, gap=0.0, noise=0.08, seed=21)
+    c = np.where(np.arange(len(t)) % 3 == 0, 2.0, 1.0)
+    fit = fit_unit(
+        X, t, method="perceptron", sample_weight=c, max_iter=300, n_iter_no_change=patience
+    )
+    assert fit.status == "feasible" and fit.separable is None
+    # the first epoch sets the best count; then `patience` epochs without improvement
+    assert patience + 1 <= fit.n_iter < 300
+    # the same epochs without the rule (same shuffles): never fewer weighted errors
+    plain = fit_unit(
+        X, t, method="perceptron", sample_weight=c, max_iter=fit.n_iter, n_iter_no_change=None
+    )
+    assert plain.n_iter == fit.n_iter
+    werr = float(c @ (fit.predict(X) != t))
+    assert werr <= float(c @ (plain.predict(X) != t))
+
+
+def test_perceptron_patience_ends_at_a_separator():
+    X, t = planted(800, 6, gap=0.05, seed=22)
+    fit = fit_unit(X, t, method="perceptron", max_iter=500, n_iter_no_change=3)
+    assert fit.status == "optimal" and fit.separable is True and fit.n_violations == 0
 
 
 def test_perceptron_zero_weight_examples_are_ignored():
@@ -570,6 +609,8 @@ def test_time_limit_is_respected():
         ({"C": np.inf}, "C"),
         ({"max_iter": 0}, "max_iter"),
         ({"max_iter": 2.5}, "max_iter"),
+        ({"n_iter_no_change": 0}, "n_iter_no_change"),
+        ({"n_iter_no_change": 1.5}, "n_iter_no_change"),
         ({"seed": -1}, "seed"),
     ],
 )
