@@ -1,0 +1,146 @@
+"""Delimited text files (CSV, TSV) with an optional header line: :func:`read_csv`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mixedopt.datasets._text import (
+    _decode_lines,
+    _is_missing,
+    _read_bytes,
+    _split_fields,
+    _tokenize,
+    _try_float,
+)
+from mixedopt.datasets.table import DatasetInfo, _finish, _Table
+from mixedopt.datasets.tabular import _assemble, _Column, _resolve_label
+from mixedopt.errors import DataError, ValidationError
+
+__all__ = ["read_csv"]
+
+
+def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
+    if not first or any(_is_missing(f) for f in first):
+        return False
+    if any(_try_float(f) is not None for f in first):
+        return False
+    if not rest:
+        return True
+    for j in range(len(first)):
+        col = [r[j] for r in rest if j < len(r)]
+        if col and all(_try_float(v) is not None or _is_missing(v) for v in col):
+            return True  # a text cell on top of a numeric column
+    # all-text data: a header row rarely repeats a value of its own column
+    return all(name not in {r[j] for r in rest if j < len(r)} for j, name in enumerate(first))
+
+
+def _parse_csv(
+    data: bytes,
+    source: str,
+    *,
+    label_column: int | str,
+    header: bool | str | None,
+    delimiter: str,
+    dropna: bool,
+) -> _Table:
+    lines = _decode_lines(data, source)
+    body = [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip()]
+    if not body:
+        raise DataError(f"{source}: the file is empty (line 1); it needs at least one data row.")
+    if header not in ("infer", True, False, None):
+        raise ValidationError(f"header must be 'infer', True or False, got {header!r}.")
+    first = _split_fields(body[0][1], delimiter, source, body[0][0])
+    if header == "infer":
+        if isinstance(label_column, str):
+            has_header = True
+        else:
+            peek = [_split_fields(ln, delimiter, source, no) for no, ln in body[1:50]]
+            has_header = _looks_like_header(first, peek)
+    else:
+        has_header = bool(header)
+    if has_header:
+        names = [f or f"col{j}" for j, f in enumerate(first)]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise DataError(f"{source}, line {body[0][0]}: column name {dup!r} appears twice.")
+        if len(body) < 2:
+            raise DataError(f"{source}: only a header line (line {body[0][0]}), no data rows.")
+        rows, linenos = _tokenize(
+            body[1:], delimiter, source, len(names), f"one per header column, line {body[0][0]}"
+        )
+    else:
+        rows, linenos = _tokenize(body, delimiter, source, None, "")
+        names = [f"col{j}" for j in range(len(rows[0]))]
+    if len(names) < 2:
+        raise DataError(
+            f"{source}, line {body[0][0]}: only one column; a data file needs at least one "
+            f"feature column and a label column (is the delimiter {delimiter!r} right?)."
+        )
+    lab = _resolve_label(label_column, names, source)
+    columns = [_Column(n) for n in names]
+    feats = [j for j in range(len(names)) if j != lab]
+    table = _assemble(rows, linenos, columns, lab, feats, source=source, dropna=dropna)
+    table.name = Path(source).stem
+    table.description = "CSV file" + (" with header" if has_header else "")
+    return table
+
+
+def read_csv(
+    path: str | os.PathLike[str],
+    label_column: int | str = -1,
+    header: bool | str = "infer",
+    *,
+    delimiter: str | None = None,
+    standardize: bool = False,
+    dropna: bool = False,
+    return_info: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, DatasetInfo]:
+    """Read a delimited text file with one sample per row.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (UTF-8).
+    label_column : int or str, default -1
+        Index of the label column, or its name (which implies a header line).
+    header : {"infer", True, False}, default "infer"
+        Whether the first line holds column names. ``"infer"`` treats it as a header when
+        every field is a non-number and it sits on top of a numeric column (or, for
+        all-text data, none of its values recurs in its column).
+    delimiter : str, optional
+        Field separator; default ``","`` (``"\\t"`` for ``.tsv`` files). Whitespace around
+        fields is stripped.
+    standardize, dropna, return_info : bool
+        As in :func:`read_keel`.
+
+    Returns
+    -------
+    X, y[, info]
+        As in :func:`read_keel`; text feature columns are one-hot encoded (sorted values).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from mixedopt.datasets import read_csv
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = os.path.join(tmp, "t.csv")
+    ...     _ = open(p, "w").write("size,colour,label\\n1,red,yes\\n3,blue,no\\n")
+    ...     X, y, info = read_csv(p, label_column="label", return_info=True)
+    >>> info.feature_names, y.tolist()
+    (('size', 'colour=blue', 'colour=red'), ['yes', 'no'])
+    """
+    data, source = _read_bytes(path)
+    if delimiter is None:
+        delimiter = "\t" if str(path).lower().endswith(".tsv") else ","
+    table = _parse_csv(
+        data,
+        source,
+        label_column=label_column,
+        header=header,
+        delimiter=delimiter,
+        dropna=dropna,
+    )
+    return _finish(table, standardize=standardize, binarize=None, return_info=return_info)
