@@ -9,6 +9,8 @@ Both helpers fall back to running as is when ``threadpoolctl`` is missing or bro
 ...     pass
 >>> with blas_scope(1000, 10):     # small: one thread
 ...     pass
+>>> with blas_for_flops(1797 * 64 * 32):
+...     pass
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["blas_scope", "one_blas_thread"]
+__all__ = ["blas_for_flops", "blas_scope", "one_blas_thread"]
 
 _CONTROLLER: list[Any] = []
 _LOCK = threading.Lock()
 
-#: ``blas_scope`` keeps all BLAS threads above this many flops per Gram matrix
+#: above this many flops the helpers keep every BLAS thread
 LARGE_FLOPS = 1e9
+#: ``blas_for_flops`` leaves work below this alone (BLAS runs it on one thread anyway, and
+#: changing the thread count costs ~20 µs)
+SMALL_FLOPS = 1e5
 
 
 @contextlib.contextmanager
@@ -48,6 +53,17 @@ def blas_scope(m: int, n: int) -> Iterator[None]:
     """One BLAS thread for an ``m x n`` problem up to ~1e9 flops per ``(n+1)²`` Gram matrix;
     larger problems keep every thread."""
     if m * (n + 1) ** 2 > LARGE_FLOPS:
+        yield
+        return
+    with one_blas_thread():
+        yield
+
+
+@contextlib.contextmanager
+def blas_for_flops(flops: float) -> Iterator[None]:
+    """One BLAS thread for work of ``flops`` multiply-adds between :data:`SMALL_FLOPS` and
+    :data:`LARGE_FLOPS`; as is otherwise."""
+    if not SMALL_FLOPS <= flops <= LARGE_FLOPS:
         yield
         return
     with one_blas_thread():

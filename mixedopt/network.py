@@ -32,59 +32,32 @@ array([ 1, -1, -1,  1])
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
-import tempfile
-import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mixedopt import activations as _act
+from mixedopt._netfile import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    read_network_file,
+    write_network_file,
+)
+from mixedopt._threads import blas_for_flops
 from mixedopt._validation import check_array, check_labels, is_integral
 from mixedopt.errors import ModelFileError, ValidationError
+from mixedopt.summary import DOMAINS, LayerSummary, NetSummary, infer_domain, summarize
 
 __all__ = ["LayerSummary", "NetSummary", "ThresholdNet", "infer_domain"]
 
 logger = logging.getLogger(__name__)
 
-FORMAT_NAME = "mixedopt.ThresholdNet"
-FORMAT_VERSION = 1
-DOMAINS = ("binary", "ternary", "integer", "real")
 OUTPUTS = ("sign", "argmax")
-
-
-def infer_domain(*arrays: np.ndarray) -> str:
-    """Smallest weight domain containing every value: binary, ternary, integer or real.
-
-    >>> infer_domain(np.array([1, -1]), np.array([0]))
-    'ternary'
-    """
-    vals = np.concatenate([np.ravel(a) for a in arrays]) if arrays else np.zeros(0)
-    if vals.size == 0:
-        return "binary"
-    if not is_integral(vals):
-        return "real"
-    u = set(np.unique(vals).tolist())
-    if u <= {-1, 1}:
-        return "binary"
-    if u <= {-1, 0, 1}:
-        return "ternary"
-    return "integer"
-
-
-def _domain_bits(domain: str, bound: float) -> int:
-    if domain == "binary":
-        return 1
-    if domain == "ternary":
-        return 2
-    if domain == "integer":
-        return max(1, int(np.ceil(np.log2(2 * max(bound, 1) + 1))))
-    return 32
+_EXACT_FLOAT = 2.0**52  # exact float64 integers are < 2**53; a factor 2 covers the bound's rounding
 
 
 def _as_weight_array(a: Any, name: str, ndim: int) -> np.ndarray:
@@ -95,146 +68,29 @@ def _as_weight_array(a: Any, name: str, ndim: int) -> np.ndarray:
 
 
 def _affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``A @ W.T + b`` in int64 when everything is integral, else float64."""
-    if W.dtype.kind == "i" and b.dtype.kind == "i":
-        if A.dtype.kind in "iub":
-            return A.astype(np.int64) @ W.T + b
-        if is_integral(A):
-            return A.astype(np.int64) @ W.T + b
+    """``A @ W.T + b``: exact ``int64`` when the layer is integer and ``A`` holds integers
+    (free to tell for integer dtypes such as the ``int8`` of sign/step activations; a float
+    input is checked once), else ``float64``."""
+    if W.dtype.kind == "i" and b.dtype.kind == "i" and is_integral(A):
+        return _exact_affine(A, W, b)
     return A.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
 
 
-@dataclass(frozen=True)
-class LayerSummary:
-    """One row of :meth:`ThresholdNet.summary`."""
+def _exact_affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact ``A @ W.T + b`` for integer-valued ``A`` and integer ``W``, ``b`` (``int64``).
 
-    index: int
-    n_in: int
-    n_out: int
-    activation: str
-    domain: str
-    weight_bound: float
-    n_params: int
-    n_nonzero: int
-    bits: int
-
-    def memory_bytes(self, bits: int) -> float:
-        """Bytes to store this layer's parameters at ``bits`` bits each."""
-        return self.n_params * bits / 8
-
-
-@dataclass(frozen=True)
-class NetSummary:
-    """Bit-aware summary of a :class:`ThresholdNet` (print it, or call :meth:`to_dict`)."""
-
-    layers: tuple[LayerSummary, ...]
-
-    @property
-    def n_params(self) -> int:
-        return sum(r.n_params for r in self.layers)
-
-    def memory_bytes(self, bits: int | None = None) -> float:
-        """Total bytes at ``bits`` bits per parameter, or at each layer's domain width."""
-        return sum(r.memory_bytes(r.bits if bits is None else bits) for r in self.layers)
-
-    def to_dict(self) -> dict[str, Any]:
-        rows = []
-        for r in self.layers:
-            rows.append(
-                {
-                    "layer": r.index,
-                    "shape": [r.n_out, r.n_in],
-                    "activation": r.activation,
-                    "domain": r.domain,
-                    "weight_bound": r.weight_bound,
-                    "params": r.n_params,
-                    "nonzero": r.n_nonzero,
-                    "bits": r.bits,
-                    "memory_bytes": {
-                        "1bit": r.memory_bytes(1),
-                        "2bit": r.memory_bytes(2),
-                        "32bit": r.memory_bytes(32),
-                        "domain": r.memory_bytes(r.bits),
-                    },
-                }
-            )
-        return {
-            "layers": rows,
-            "total_params": self.n_params,
-            "total_memory_bytes": {
-                "1bit": self.memory_bytes(1),
-                "2bit": self.memory_bytes(2),
-                "32bit": self.memory_bytes(32),
-                "domain": self.memory_bytes(None),
-            },
-            "compression_vs_32bit": (
-                self.memory_bytes(32) / self.memory_bytes(None) if self.n_params else 1.0
-            ),
-        }
-
-    def __str__(self) -> str:
-        head = [
-            "layer",
-            "shape",
-            "activation",
-            "weights",
-            "params",
-            "nonzero",
-            "1-bit",
-            "2-bit",
-            "32-bit",
-            "stored",
-        ]
-        body = []
-        for r in self.layers:
-            dom = (
-                r.domain
-                if r.domain in ("binary", "ternary", "real")
-                else (f"int[-{r.weight_bound:g},{r.weight_bound:g}]")
-            )
-            body.append(
-                [
-                    str(r.index),
-                    f"{r.n_out}x{r.n_in}",
-                    r.activation,
-                    dom,
-                    str(r.n_params),
-                    str(r.n_nonzero),
-                    _bytes(r.memory_bytes(1)),
-                    _bytes(r.memory_bytes(2)),
-                    _bytes(r.memory_bytes(32)),
-                    _bytes(r.memory_bytes(r.bits)),
-                ]
-            )
-        body.append(
-            [
-                "total",
-                "",
-                "",
-                "",
-                str(self.n_params),
-                str(sum(r.n_nonzero for r in self.layers)),
-                _bytes(self.memory_bytes(1)),
-                _bytes(self.memory_bytes(2)),
-                _bytes(self.memory_bytes(32)),
-                _bytes(self.memory_bytes(None)),
-            ]
-        )
-        widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(head)]
-        line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()
-        out = [line, "-" * len(line)]
-        out += [
-            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in body
-        ]
-        return "\n".join(out)
-
-
-def _bytes(n: float) -> str:
-    if n < 1024:
-        return f"{n:g} B"
-    if n < 1024**2:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n / 1024**2:.1f} MiB"
+    float64 BLAS when every partial sum is an integer below 2**53 in magnitude (then no
+    rounding happens, in any summation order), int64 arithmetic otherwise (numpy's integer
+    matmul does not use BLAS: ~15x slower); both give the same values.
+    """
+    if A.size and W.size:
+        amax = max(float(A.max()), -float(A.min()))
+        bound = amax * float(np.abs(W).sum(axis=1).max()) + float(np.abs(b).max())
+        if bound < _EXACT_FLOAT:
+            Z = A.astype(np.float64, copy=False) @ W.T.astype(np.float64)
+            Z += b
+            return Z.astype(np.int64)
+    return A.astype(np.int64) @ W.T + b
 
 
 class ThresholdNet:
@@ -403,12 +259,14 @@ class ThresholdNet:
         """
         a = self._check_X(X)
         pre, post = [], []
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            z = _affine(a, w, b)
-            pre.append(z)
-            if i < len(self._acts):
-                a = self._acts[i](z)
-                post.append(a)
+        flops = a.shape[0] * sum(w.size for w in self.weights)
+        with blas_for_flops(flops):  # small products: one BLAS thread (see mixedopt._threads)
+            for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+                z = _affine(a, w, b)
+                pre.append(z)
+                if i < len(self._acts):
+                    a = self._acts[i](z)
+                    post.append(a)
         return pre, post
 
     def activations(self, X: Any) -> list[np.ndarray]:
@@ -551,13 +409,7 @@ class ThresholdNet:
         meta = self.to_dict()
         del meta["weights"], meta["biases"]
         meta["n_layers"] = self.n_layers
-        arrays: dict[str, np.ndarray] = {
-            "__meta__": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-        }
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            arrays[f"W{i}"] = w
-            arrays[f"b{i}"] = b
-        _atomic_savez(path, arrays)
+        write_network_file(path, meta, self.weights, self.biases)
         logger.debug("saved %s network to %s", self.sizes, path)
         return path
 
@@ -570,47 +422,7 @@ class ThresholdNet:
         ModelFileError
             If the file is missing, truncated, corrupt, or not a mixedopt network.
         """
-        path = Path(path)
-        if not path.exists():
-            raise ModelFileError(f"model file {str(path)!r} does not exist.")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                files = set(z.files)
-                if "__meta__" not in files:
-                    raise ModelFileError(
-                        f"{str(path)!r} is an .npz file but not a mixedopt network "
-                        "(no metadata record); was it written by ThresholdNet.save?"
-                    )
-                meta = json.loads(bytes(z["__meta__"]).decode("utf-8"))
-                if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-                    raise ModelFileError(f"{str(path)!r} is not a mixedopt network file.")
-                version = meta.get("format_version")
-                if not isinstance(version, int) or version > FORMAT_VERSION:
-                    raise ModelFileError(
-                        f"{str(path)!r} has format version {version!r}; this mixedopt reads "
-                        f"up to {FORMAT_VERSION}. Upgrade mixedopt."
-                    )
-                n = int(meta["n_layers"])
-                missing = [k for i in range(n) for k in (f"W{i}", f"b{i}") if k not in files]
-                if missing:
-                    raise ModelFileError(f"{str(path)!r} is truncated: missing {missing}.")
-                meta["weights"] = [z[f"W{i}"] for i in range(n)]
-                meta["biases"] = [z[f"b{i}"] for i in range(n)]
-        except ModelFileError:
-            raise
-        except (
-            OSError,
-            ValueError,
-            KeyError,
-            TypeError,
-            EOFError,
-            zipfile.BadZipFile,
-            UnicodeDecodeError,
-        ) as exc:
-            raise ModelFileError(
-                f"could not read model file {str(path)!r}: it is corrupt or not a mixedopt "
-                f"network ({type(exc).__name__}: {exc})."
-            ) from exc
+        meta = read_network_file(path)
         net = cls.from_dict(meta)
         if net.sizes != list(meta.get("sizes", net.sizes)):
             raise ModelFileError(f"{str(path)!r}: stored sizes do not match the arrays.")
@@ -623,29 +435,13 @@ class ThresholdNet:
 
         >>> print(ThresholdNet.random([4, 2, 1], weights="binary").summary())  # doctest: +SKIP
         """
-        rows = []
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            dom = infer_domain(w, b)
-            if self.weight_domain is not None and DOMAINS.index(self.weight_domain) > DOMAINS.index(
-                dom
-            ):
-                dom = self.weight_domain
-            bound = float(max(np.max(np.abs(w)), np.max(np.abs(b)))) if w.size else 0.0
-            act = self._acts[i].name if i < len(self._acts) else f"output:{self.output}"
-            rows.append(
-                LayerSummary(
-                    index=i,
-                    n_in=w.shape[1],
-                    n_out=w.shape[0],
-                    activation=act,
-                    domain=dom,
-                    weight_bound=bound,
-                    n_params=int(w.size + b.size),
-                    n_nonzero=int(np.count_nonzero(w) + np.count_nonzero(b)),
-                    bits=_domain_bits(dom, bound),
-                )
-            )
-        return NetSummary(tuple(rows))
+        return summarize(
+            self.weights,
+            self.biases,
+            [a.name for a in self._acts],
+            self.weight_domain,
+            output=self.output,
+        )
 
     def integer_weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The discrete weights and biases as ``int64`` arrays (one call, as in Larq's
@@ -689,20 +485,3 @@ class ThresholdNet:
 
 def _to_json_list(a: np.ndarray) -> list[Any]:
     return [v.item() if isinstance(v, np.generic) else v for v in a.tolist()]
-
-
-def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

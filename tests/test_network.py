@@ -52,6 +52,21 @@ def test_integer_forward_is_exact_int64():
     assert net.predict(X).tolist() == [-1, 1]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([3, 2**20, 2**27]), st.booleans())
+def test_integer_forward_matches_python_integers(seed, scale, float_inputs):
+    # small and 2**20 values go through float64 BLAS (exact below 2**53), 2**27 through int64
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-scale, scale + 1, size=(3, 5))
+    b = rng.integers(-scale, scale + 1, size=3)
+    X = rng.integers(-scale, scale + 1, size=(40, 5))
+    net = ThresholdNet([W], [b])
+    z = net.decision_function(X.astype(np.float64) if float_inputs else X)
+    exact = X.astype(object) @ W.T.astype(object) + b.astype(object)
+    assert z.dtype == np.int64
+    assert z.tolist() == exact.tolist()
+
+
 def test_float_inputs_with_integer_values_use_int_arithmetic():
     net = ThresholdNet.random([3, 2, 1], seed=1, weights="integer")
     X = np.array([[1.0, -2.0, 3.0]])
