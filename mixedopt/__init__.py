@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     "fit_units": "mixedopt.perceptron",
     "UnitFit": "mixedopt.perceptron",
     "is_separable": "mixedopt.perceptron",
+    "verify_conflict": "mixedopt.perceptron",
     "train_exact": "mixedopt.train.exact",
     "assign_targets": "mixedopt.targets",
     "TargetAssignment": "mixedopt.targets",
