@@ -195,7 +195,7 @@ def task_synth_convex(args: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     for name, arch, kw in runs:
         t = time.perf_counter()
-        res = train_convex(X, y, beta=args["beta"], seed=args["seed"], **kw)
+        res = train_convex(X, y, beta=args["beta"], seed=args["seed"], time_limit=300, **kw)
         out.append(
             {
                 **args,
@@ -233,14 +233,16 @@ def task_real_convex(args: dict[str, Any]) -> list[dict[str, Any]]:
     ):
         t_val = time.perf_counter()
         if key.startswith("lasso"):  # one warm-started path on the inner training part
-            path = train_convex_path(Xa, ya, args["betas"], seed=args["split"], **kw)
+            path = train_convex_path(
+                Xa, ya, args["betas"], seed=args["split"], time_limit=300, **kw
+            )
             accs = [float(np.mean(r.net.predict(Xv) == yv)) for r in path]
             beta = args["betas"][int(np.argmax(accs))]
         else:  # ±1 labels: beta only rescales the amplitudes, predictions do not change
             beta = 1e-3
         t_val = time.perf_counter() - t_val
         t = time.perf_counter()
-        res = train_convex(Xtr, ytr, beta=beta, seed=args["split"], **kw)
+        res = train_convex(Xtr, ytr, beta=beta, seed=args["split"], time_limit=300, **kw)
         wall = time.perf_counter() - t
         out.append(
             {

@@ -72,6 +72,7 @@ logger = logging.getLogger(__name__)
 SOLVERS = ("auto", "lars", "qp", "cd", "fista", "highs")
 _DENSE_LIMIT = 20_000_000
 _LARS_MAX_PATTERNS = 4000
+_QP_TIME_LIMIT = 30.0  # seconds per HiGHS QP
 _QP_LIMIT = 1_000_000  # n * P up to which a failed LARS path is redone as a HiGHS QP
 
 
@@ -329,7 +330,7 @@ def solve_lasso(
     if solver == "lars":
         return _solve_lars(op, y, [beta], tol, max_iter, deadline, t0)[0]
     if solver == "qp":
-        return _solve_qp(op, y, beta, tol, deadline, t0)
+        return _solve_qp_robust(op, y, beta, tol, max_iter, deadline, t0)
     if solver == "cd":
         return _solve_cd(op, y, beta, coef, tol, max_iter, deadline, t0)
     if solver == "highs":
@@ -470,7 +471,7 @@ def _solve_lars(
                 logger.debug(
                     "LARS gap %.2e > tol at beta=%g: solving the QP", cert.relative_gap, beta
                 )
-                sol = _solve_qp(op, y, beta, tol, deadline, t1)
+                sol = _solve_qp_robust(op, y, beta, tol, max_iter, deadline, t1)
                 sol.solver = "lars+qp"
                 sol.wall_time += t_path
                 out.append(sol)
@@ -502,6 +503,29 @@ def _solve_lars(
             )
         )
     return out
+
+
+def _solve_qp_robust(
+    op: _Operator,
+    y: np.ndarray,
+    beta: float,
+    tol: float,
+    max_iter: int,
+    deadline: float | None,
+    t0: float,
+) -> ConvexSolution:
+    """The HiGHS QP; if it stops short of ``tol`` (its limits), FISTA continues from it."""
+    sol = _solve_qp(op, y, beta, tol, deadline, t0)
+    if sol.relative_gap <= tol or sol.interrupted:
+        return sol
+    if deadline is not None and time.perf_counter() >= deadline:
+        return sol
+    with _one_blas_thread():
+        alt = _solve_fista(op, y, beta, "squared", sol.coef, tol, max_iter, deadline, t0)
+    if alt.objective <= sol.objective:
+        alt.solver = "qp+fista"
+        return alt
+    return sol
 
 
 def _solve_qp(
@@ -540,10 +564,11 @@ def _solve_qp(
     model.lp_ = lp
     model.hessian_ = hess
     h = _quiet_highs()
-    for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
-        h.setOptionValue(opt, 1e-10)
-    if deadline is not None:
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.1))
+    # HiGHS's QP solver can stall on these degenerate problems: always bound it (the support
+    # refit in _finish sharpens whatever it returns)
+    left = _QP_TIME_LIMIT if deadline is None else deadline - time.perf_counter()
+    h.setOptionValue("time_limit", float(min(max(left, 0.1), _QP_TIME_LIMIT)))
+    h.setOptionValue("qp_iteration_limit", 50 * (n + 2 * P))
     h.passModel(model)
     interrupted = False
     try:
