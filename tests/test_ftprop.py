@@ -78,13 +78,22 @@ def test_staircase_network_trains(loss):
     assert set(np.unique(h).tolist()) <= {0.0, 1 / 3, 2 / 3, 1.0}
 
 
-def test_gradient_soft_hinge_is_backprop_with_tanh_surrogate():
-    """notes §3.1: FTP-SH on sign units = backprop with tanh' as the sign's derivative."""
+@pytest.mark.parametrize(("temperature", "scaled"), [(1.0, True), (2.5, True), (0.5, False)])
+def test_gradient_soft_hinge_is_backprop_with_tanh_surrogate(temperature, scaled):
+    """notes §3.1: FTP-SH on sign units = backprop with tanh' as the sign's derivative; with
+    temperature τ the surrogate is tanh'(z / τ); without target weighting every target gets
+    the weight 1 / B (the paper's --no-tp-grad-scale)."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(16, 3))
     y = rng.integers(0, 2, size=16)
     tr = FTPropTrainer(
-        hidden=[5], max_iter=1, learning_rate=1e-3, optimizer="sgd", standardize=False
+        hidden=[5],
+        max_iter=1,
+        learning_rate=1e-3,
+        optimizer="sgd",
+        standardize=False,
+        temperature=temperature,
+        scale_by_grad_out=scaled,
     )
     tr.initialize(X, np.array([0, 1]))
     W1, b1, W2, b2 = (p.copy() for p in (tr.weights[0], tr.biases[0], tr.weights[1], tr.biases[1]))
@@ -94,7 +103,10 @@ def test_gradient_soft_hinge_is_backprop_with_tanh_surrogate():
     z2 = h1 @ W2.T + b2
     s = 2.0 * y - 1.0
     dz2 = (-s / (1.0 + np.exp(s * z2[:, 0])))[:, None] / 16
-    dz1 = (dz2 @ W2) * (1.0 - np.tanh(z1) ** 2)
+    D = dz2 @ W2
+    if not scaled:
+        D = np.sign(D) / 16
+    dz1 = D * (1.0 - np.tanh(z1 / temperature) ** 2)
     gW1 = dz1.T @ X
     acc = {
         "loss": 0.0,
@@ -149,6 +161,38 @@ def test_early_stopping_keeps_the_best_weights():
     assert h.val_accuracy.index(best) == len(h) - 4  # stopped 3 epochs after the best
 
 
+def test_validation_data_drives_early_stopping():
+    X, y = _blobs(n=300)
+    Xv, yv = _blobs(n=120, seed=0)  # same teacher, other samples
+    Xv, yv = Xv[::-1] + 0.3, yv[::-1]
+    tr = FTPropTrainer(
+        hidden=[8],
+        early_stopping=True,
+        n_iter_no_change=4,
+        tol=0.0,
+        max_iter=200,
+        learning_rate=0.03,
+        random_state=0,
+    )
+    tr.fit(X, y, validation_data=(Xv, yv))
+    h = tr.history
+    best = max(h.val_accuracy)
+    assert tr.converged and h.val_accuracy.index(best) == len(h) - 5
+    assert tr.net().score(Xv, yv) == pytest.approx(best)  # the best epoch's weights are kept
+    with pytest.raises(ValidationError, match="features"):
+        tr.fit(X, y, validation_data=(Xv[:, :2], yv))
+
+
+def test_max_norm_bounds_hidden_units_only():
+    X, y = _blobs()
+    tr = FTPropTrainer(hidden=[6, 4], max_iter=5, learning_rate=0.1, max_norm=0.5, random_state=0)
+    tr.fit(X, y)
+    for w, b in zip(tr.weights[:2], tr.biases[:2], strict=True):
+        assert np.sqrt((w**2).sum(axis=1) + b**2).max() <= 0.5 + 1e-12
+    free = FTPropTrainer(hidden=[6, 4], max_iter=5, learning_rate=0.1, random_state=0).fit(X, y)
+    assert np.sqrt((free.weights[0] ** 2).sum(axis=1)).max() > 0.5
+
+
 @pytest.mark.parametrize("schedule", ["cosine", "step"])
 def test_learning_rate_schedules(schedule):
     X, y = _blobs()
@@ -198,7 +242,10 @@ def test_partial_fit_needs_classes_first():
         ("validation_fraction", 1.5, "validation_fraction"),
         ("activation", "tanh", "activation"),
         ("exact_backend", "gurobi", "exact_backend"),
-        ("max_flips", 0, "max_flips"),
+        ("max_flips", -1, "max_flips"),
+        ("temperature", 0.0, "temperature"),
+        ("max_norm", -1.0, "max_norm"),
+        ("scale_by_grad_out", "yes", "scale_by_grad_out"),
     ],
 )
 def test_bad_settings_name_the_problem(param, value, match):

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from mixedopt.train._exact_targets import solve_assignment
 from mixedopt.train.targetsteps import (
     UpperLayer,
+    complete_targets,
     exact_targets,
     gradient_targets,
     greedy_targets,
     target_objective,
+    target_weights,
 )
 from mixedopt.train.unitsteps import (
     levels_of,
@@ -155,6 +157,75 @@ def test_exact_falls_back_to_greedy_when_the_limit_is_hit():
     e = exact_targets(K0, lv, up, max_rounds=None, time_limit=1e-4)
     assert e.status in ("fallback", "surrogate")
     assert e.objective <= g.objective + 1e-12
+
+
+@SETTINGS
+@given(problems())
+def test_complete_targets_point_each_unit_at_its_best_level(prob):
+    """Oracle: one unit at a time (the others kept), every one-level move tried."""
+    lv, up, K0, _ = prob
+    K, U = complete_targets(K0, lv, up)
+    B, n = K0.shape
+    for i in range(B):
+        cur = target_objective(K0[i : i + 1], lv, _row(up, i))
+        for j in range(n):
+            alts = {}
+            for d in (-1, 1):
+                k = int(K0[i, j]) + d
+                if 0 <= k < lv.n_levels:
+                    Kc = K0[i : i + 1].copy()
+                    Kc[0, j] = k
+                    alts[k] = target_objective(Kc, lv, _row(up, i))
+            best_k = min(alts, key=alts.get)
+            if alts[best_k] < cur - 1e-9 * (1 + abs(cur)):
+                assert K[i, j] == best_k
+                assert U[i, j] * lv.spacing == pytest.approx(cur - alts[best_k], abs=1e-9)
+            else:
+                assert K[i, j] == K0[i, j]
+                assert U[i, j] * lv.spacing == pytest.approx(alts[best_k] - cur, abs=1e-9)
+
+
+def test_complete_targets_keep_a_local_optimum():
+    rng = np.random.default_rng(7)
+    lv = levels_of("sign")
+    up = _upper(rng, None, "output", 8, 5, 3, "cross-entropy")
+    K0 = rng.integers(0, 2, size=(8, 5)).astype(np.int8)
+    g = greedy_targets(K0, lv, up, max_rounds=None)
+    K, U = complete_targets(g.K, lv, up)
+    assert np.array_equal(K, g.K)
+    assert np.allclose(U, target_weights(g.K, lv, up))
+
+
+def _row(up: UpperLayer, i: int) -> UpperLayer:
+    if up.y is not None:
+        return UpperLayer(W=up.W, b=up.b, loss=up.loss, y=up.y[i : i + 1], scale=up.scale)
+    return UpperLayer(
+        W=up.W,
+        b=up.b,
+        loss=up.loss,
+        targets=up.targets[i : i + 1],
+        weights=up.weights[i : i + 1],
+        levels=up.levels,
+    )
+
+
+@pytest.mark.parametrize("act", ["sign", "staircase3"])
+def test_soft_hinge_temperature(act):
+    lv = levels_of(act)
+    rng = np.random.default_rng(1)
+    z = rng.uniform(-3, 3, size=(6, 4))
+    k = rng.integers(0, lv.n_levels, size=(6, 4)).astype(np.int8)
+    h = 1e-6
+    for tau in (0.5, 3.0):
+        g = unit_loss_grad(z, k, lv, "soft-hinge", tau)
+        num = (
+            unit_loss(z + h, k, lv, "soft-hinge", tau) - unit_loss(z - h, k, lv, "soft-hinge", tau)
+        ) / (2 * h)
+        assert np.allclose(g, num, atol=1e-5)
+    # a very wide soft hinge is the linear loss (the plain STE) up to a constant
+    if lv.binary:
+        wide = unit_loss_grad(z, k, lv, "soft-hinge", 1e6)
+        assert np.allclose(wide, unit_loss_grad(z, k, lv, "linear"), atol=1e-9)
 
 
 def test_gradient_targets_follow_the_paper():

@@ -48,6 +48,13 @@ class FTPropClassifier(ThresholdClassifierBase):
         How the hidden targets are chosen on each mini-batch.
     unit_loss : {"soft-hinge", "hinge", "saturated-hinge", "linear"}, default "soft-hinge"
         Per-unit loss of the hidden units.
+    temperature : float, default 1.0
+        Width of the soft hinge, ``τ (1 - tanh(t z / τ))``.
+    scale_by_grad_out : bool, default True
+        Weight each hidden target by how much the layer above needs it (False: equal
+        weights).
+    max_norm : float or None, default None
+        Bound on the Euclidean norm of each hidden unit's ``(w, b)`` (None: off).
     unit_step : {"gradient", "lp", "hinge"}, default "gradient"
         Optimiser steps, or an exact per-unit refit with :func:`mixedopt.fit_unit`.
     unit_updates : int, default 1
@@ -74,6 +81,9 @@ class FTPropClassifier(ThresholdClassifierBase):
     max_flips : int or None, default 1
         Greedy / exact target steps: targets within this many one-level moves of the
         activations, per sample and batch (None: unlimited).
+    complete_targets : bool, default False
+        Greedy / exact: also point the units the move budget left undone at their better
+        level, weighted by the change of the target objective.
     exact_time_limit : float or None, default 0.1
         Seconds per batch for the exact target step.
     exact_backend : {"auto", "enumerate", "highs", "assign-targets"}, default "auto"
@@ -122,6 +132,9 @@ class FTPropClassifier(ThresholdClassifierBase):
         activation: str = "sign",
         target_step: str = "gradient",
         unit_loss: str = "soft-hinge",
+        temperature: float = 1.0,
+        scale_by_grad_out: bool = True,
+        max_norm: float | None = None,
         unit_step: str = "gradient",
         unit_updates: int = 1,
         loss: str = "cross-entropy",
@@ -136,6 +149,7 @@ class FTPropClassifier(ThresholdClassifierBase):
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         max_flips: int | None = 1,
+        complete_targets: bool = False,
         exact_time_limit: float | None = 0.1,
         exact_backend: str = "auto",
         exact_enum_limit: int = 4096,
@@ -150,6 +164,9 @@ class FTPropClassifier(ThresholdClassifierBase):
         self.activation = activation
         self.target_step = target_step
         self.unit_loss = unit_loss
+        self.temperature = temperature
+        self.scale_by_grad_out = scale_by_grad_out
+        self.max_norm = max_norm
         self.unit_step = unit_step
         self.unit_updates = unit_updates
         self.loss = loss
@@ -164,6 +181,7 @@ class FTPropClassifier(ThresholdClassifierBase):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.max_flips = max_flips
+        self.complete_targets = complete_targets
         self.exact_time_limit = exact_time_limit
         self.exact_backend = exact_backend
         self.exact_enum_limit = exact_enum_limit

@@ -53,6 +53,7 @@ from mixedopt.train.ftprop_config import FTPropConfig, History
 from mixedopt.train.targetsteps import (
     TargetStepResult,
     UpperLayer,
+    complete_targets,
     exact_targets,
     gradient_targets,
     greedy_targets,
@@ -117,8 +118,11 @@ def _target_step(
     if step == "gradient":
         return gradient_targets(G @ W, K_cur, lv)
     if step == "greedy":
-        return greedy_targets(K_cur, lv, upper, max_rounds=cfg.max_flips)
-    return exact_targets(
+        res = greedy_targets(K_cur, lv, upper, max_rounds=cfg.max_flips)
+        if cfg.complete_targets:
+            res.K, res.weights = complete_targets(res.K, lv, upper)
+        return res
+    res = exact_targets(
         K_cur,
         lv,
         upper,
@@ -129,6 +133,9 @@ def _target_step(
         inputs=inputs,
         seed=cfg.random_state if isinstance(cfg.random_state, int) else 0,
     )
+    if cfg.complete_targets:
+        res.K, res.weights = complete_targets(res.K, lv, upper)
+    return res
 
 
 class FTPropTrainer:
@@ -236,9 +243,16 @@ class FTPropTrainer:
         warm_start: bool = False,
         callback: EpochCallback | None = None,
         time_limit: float | None = None,
+        validation_data: tuple[Any, Any] | None = None,
     ) -> FTPropTrainer:
         """Train for up to ``max_iter`` epochs (early stopping, convergence, ``time_limit``
-        seconds or Ctrl-C end it sooner; the state reached is kept)."""
+        seconds or Ctrl-C end it sooner; the state reached is kept).
+
+        ``validation_data=(X_val, y_val)`` is scored after every epoch (``val_loss``,
+        ``val_accuracy`` in the history) and, with ``early_stopping``, replaces the internal
+        ``validation_fraction`` split: training stops when its accuracy stalls and the
+        weights of the best epoch are kept.
+        """
         cfg = self.config
         Xa, ya = check_X_y(X, y)
         classes, _ = encode_labels(ya)
@@ -249,7 +263,14 @@ class FTPropTrainer:
         codes = self._codes(ya)
         Xs = self._scale(Xa.astype(np.float64))
         Xv = yv = None
-        if cfg.early_stopping:
+        if validation_data is not None:
+            Xva, yva = check_X_y(*validation_data, min_classes=1)
+            if Xva.shape[1] != Xa.shape[1]:
+                raise ValidationError(
+                    f"validation_data has {Xva.shape[1]} features, X has {Xa.shape[1]}."
+                )
+            Xv, yv = self._scale(Xva.astype(np.float64)), self._codes(yva)
+        elif cfg.early_stopping:
             from mixedopt.datasets import train_test_split
 
             idx = np.arange(Xs.shape[0])
@@ -437,6 +458,8 @@ class FTPropTrainer:
                 lv = levels[i - 1]
                 res = _target_step(cfg, cfg.target_step, G, W[i], Ks[i - 1], lv, upper, A[i - 1])
                 K, U = res.K, res.weights
+                if not cfg.scale_by_grad_out:
+                    U = (U > 0) / B
                 acc["flipped"][i - 1] += float(np.count_nonzero(K != Ks[i - 1])) / K.shape[1]
                 if cfg.target_step != "gradient":
                     acc["objective"][i - 1] += res.objective
@@ -445,9 +468,15 @@ class FTPropTrainer:
                     g = res.info["greedy_objective"]
                     acc["greedy"][i - 1] += g
                     acc["improved"][i - 1] += int(res.objective < g - 1e-12 * (1.0 + abs(g)))
-                G_below = U * unit_loss_grad(Zs[i - 1], K, lv, cfg.unit_loss)
+                G_below = U * unit_loss_grad(Zs[i - 1], K, lv, cfg.unit_loss, cfg.temperature)
                 next_upper = UpperLayer(
-                    W=W[i - 1], b=Bs[i - 1], loss=cfg.unit_loss, targets=K, weights=U, levels=lv
+                    W=W[i - 1],
+                    b=Bs[i - 1],
+                    loss=cfg.unit_loss,
+                    targets=K,
+                    weights=U,
+                    levels=lv,
+                    temperature=cfg.temperature,
                 )
             # an exact refit reads the targets of the layer below (the paper's Z_d = W_d T_{d-1}:
             # what that layer is about to learn); gradient steps read its activations
@@ -484,8 +513,15 @@ class FTPropTrainer:
                     G = output_loss(Z, yb, cfg.loss, grad=True)[1] / A.shape[0]  # type: ignore[operator]
                 else:
                     assert K is not None and U is not None
-                    G = U * unit_loss_grad(Z, K, self.levels[i], cfg.unit_loss)
+                    G = U * unit_loss_grad(Z, K, self.levels[i], cfg.unit_loss, cfg.temperature)
             self._opt.step([W, b], [G.T @ A, G.sum(axis=0)], lr, index=(2 * i, 2 * i + 1))
+        if cfg.max_norm is not None and not output:
+            # sign units are invariant to scaling (w, b) up: bounding the norm only keeps
+            # the pre-activations where the unit loss still has slope
+            norm = np.sqrt(np.einsum("ij,ij->i", W, W) + b * b)
+            f = np.minimum(1.0, cfg.max_norm / np.maximum(norm, 1e-300))
+            W *= f[:, None]
+            b *= f
 
     def _exact_unit_step(
         self, i: int, A: np.ndarray, yb: np.ndarray, K: np.ndarray | None, U: np.ndarray | None

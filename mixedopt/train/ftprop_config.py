@@ -41,6 +41,20 @@ class FTPropConfig:
         How hidden targets are chosen on each mini-batch (:mod:`~mixedopt.train.targetsteps`).
     unit_loss : {"soft-hinge", "hinge", "saturated-hinge", "linear"}
         Per-unit loss of the hidden units (:mod:`~mixedopt.train.unitsteps`).
+    temperature : float
+        Width τ of the soft hinge, ``τ (1 - tanh(t z / τ))`` (slope -1 at the threshold for
+        every τ; τ = 1 is the paper's FTP-SH, τ → ∞ the plain STE). Other unit losses
+        ignore it.
+    scale_by_grad_out : bool
+        Weight each hidden target by how much the layer above needs it (``|dL/dh|`` for the
+        gradient step, the finite-difference rise for greedy / exact; the paper's
+        default). False: every target the layer above cares about (non-zero weight) gets
+        the same weight ``1 / batch size`` (the paper's ``--no-tp-grad-scale``).
+    max_norm : float or None
+        After every unit step, scale each hidden unit's ``(w, b)`` down to this Euclidean
+        norm when it is longer (a max-norm constraint; None: off). Sign and step units
+        compute the same function at any positive scale, so this only keeps their
+        pre-activations in the range where the unit loss has slope.
     unit_step : {"gradient", "lp", "hinge"}
         ``gradient``: ``unit_updates`` optimiser steps on the unit loss. ``lp`` / ``hinge``:
         refit each sign unit on the batch with :func:`mixedopt.fit_unit` (weights are
@@ -66,6 +80,10 @@ class FTPropConfig:
         Greedy and exact target steps: targets stay within this many one-level moves of the
         activations, per sample and batch (None: no limit; greedy then runs to a local
         optimum). The default 1 keeps targets close to what the layer below realises.
+    complete_targets : bool
+        Greedy and exact target steps: after the search, point every unit at its best level
+        given the others (also those the move budget left undone), weighted by the change
+        of the target objective (:func:`~mixedopt.train.targetsteps.complete_targets`).
     exact_time_limit : float or None
         Seconds per batch for the exact target step (greedy when it runs out).
     exact_backend : {"auto", "enumerate", "highs", "assign-targets"}
@@ -85,6 +103,9 @@ class FTPropConfig:
     activation: Any = "sign"
     target_step: str = "gradient"
     unit_loss: str = "soft-hinge"
+    temperature: float = 1.0
+    scale_by_grad_out: bool = True
+    max_norm: float | None = None
     unit_step: str = "gradient"
     unit_updates: int = 1
     loss: str = "cross-entropy"
@@ -99,6 +120,7 @@ class FTPropConfig:
     n_iter_no_change: int = 10
     tol: float = 1e-4
     max_flips: int | None = 1
+    complete_targets: bool = False
     exact_time_limit: float | None = 0.1
     exact_backend: str = "auto"
     exact_enum_limit: int = 4096
@@ -158,6 +180,9 @@ class FTPropConfig:
             activation=tuple(acts),
             target_step=step,
             unit_loss=unit_loss,
+            temperature=_real(self.temperature, "temperature", positive=True),
+            scale_by_grad_out=_bool(self.scale_by_grad_out, "scale_by_grad_out"),
+            max_norm=_opt_pos(self.max_norm, "max_norm"),
             unit_step=unit_step,
             unit_updates=_int(self.unit_updates, "unit_updates", 1),
             loss=loss,
@@ -171,7 +196,8 @@ class FTPropConfig:
             validation_fraction=vf,
             n_iter_no_change=_int(self.n_iter_no_change, "n_iter_no_change", 1),
             tol=_real(self.tol, "tol"),
-            max_flips=None if self.max_flips is None else _int(self.max_flips, "max_flips", 1),
+            max_flips=None if self.max_flips is None else _int(self.max_flips, "max_flips", 0),
+            complete_targets=_bool(self.complete_targets, "complete_targets"),
             exact_time_limit=_opt_pos(self.exact_time_limit, "exact_time_limit"),
             exact_backend=_choice(
                 self.exact_backend,

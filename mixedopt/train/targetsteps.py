@@ -85,6 +85,7 @@ class UpperLayer:
     targets: np.ndarray | None = None
     weights: np.ndarray | None = None
     levels: Levels | None = None
+    temperature: float = 1.0
 
     @property
     def is_output(self) -> bool:
@@ -108,7 +109,9 @@ class UpperLayer:
             assert g is not None
             return g * self.scale
         assert self.targets is not None and self.weights is not None and self.levels is not None
-        return self.weights[sel] * unit_loss_grad(Z, self.targets[sel], self.levels, self.loss)
+        return self.weights[sel] * unit_loss_grad(
+            Z, self.targets[sel], self.levels, self.loss, self.temperature
+        )
 
     def row_loss(self, Z: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Objective of each row: ``Z`` has shape ``(r, ..., m)`` for the batch rows ``rows``
@@ -125,7 +128,7 @@ class UpperLayer:
         U = self.weights[sel]
         K = K.reshape(K.shape[:1] + extra + K.shape[1:])
         U = U.reshape(U.shape[:1] + extra + U.shape[1:])
-        return (U * unit_loss(Z, K, self.levels, self.loss)).sum(axis=-1)
+        return (U * unit_loss(Z, K, self.levels, self.loss, self.temperature)).sum(axis=-1)
 
 
 @dataclass
@@ -304,6 +307,33 @@ def target_weights(K: np.ndarray, lv: Levels, upper: UpperLayer) -> np.ndarray:
     inc = L.min(axis=-1) - cur[:, None]
     inc[~np.isfinite(inc)] = 0.0
     return np.maximum(inc, 0.0) / lv.spacing
+
+
+def complete_targets(K: np.ndarray, lv: Levels, upper: UpperLayer) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and weights that also use the moves a search left undone.
+
+    :func:`target_weights` gives weight 0 to a target whose one-level move would still lower
+    the target objective (the search ran out of moves). Here such a unit is given that move
+    as its target instead, weighted by the drop it brings (divided by the level spacing):
+    every unit is pointed at its best level given the others, with weight ``|ΔL|`` — the
+    discrete, finite-difference counterpart of the gradient step's ``-sign(dL/dh)`` and
+    ``|dL/dh|``. At a local optimum of the search (no improving move) this equals
+    ``(K, target_weights(K))``.
+    """
+    Z = lv.values[K] @ upper.W.T + upper.b
+    cur = upper.row_loss(Z)
+    L = _candidate_losses(Z, K, np.arange(K.shape[0]), lv, upper)  # (B, n, c)
+    j = np.argmin(L, axis=-1)
+    best = np.take_along_axis(L, j[..., None], axis=-1)[..., 0]
+    diff = best - cur[:, None]
+    move = np.isfinite(diff) & (diff < -1e-12 * (1.0 + np.abs(cur[:, None])))
+    K2 = np.array(K, dtype=np.int8, copy=True)
+    if lv.binary:
+        K2[move] = 1 - K2[move]
+    else:  # candidate 0 moves up one level, candidate 1 down
+        K2[move] += np.where(j[move] == 0, 1, -1).astype(np.int8)
+    w = np.where(np.isfinite(diff), np.abs(diff), 0.0) / lv.spacing
+    return K2, w
 
 
 # ----------------------------------------------------------------------------- exact

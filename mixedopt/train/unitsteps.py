@@ -134,9 +134,12 @@ def levels_of(activation: str | _act.Activation) -> Levels:
 
 
 # ------------------------------------------------------------------------- unit losses
-def margin_loss(u: np.ndarray, loss: str) -> np.ndarray:
-    """The margin function ``f(u)`` of ``loss`` (see the module docstring)."""
+def margin_loss(u: np.ndarray, loss: str, temperature: float = 1.0) -> np.ndarray:
+    """The margin function ``f(u)`` of ``loss`` (see the module docstring); the soft hinge
+    with ``temperature`` τ is ``τ (1 - tanh(u / τ))`` (slope -1 at 0 for every τ)."""
     if loss == "soft-hinge":
+        if temperature != 1.0:
+            return temperature * (1.0 - np.tanh(u / temperature))
         return 1.0 - np.tanh(u)
     if loss == "hinge":
         return np.maximum(0.0, 1.0 - u)
@@ -147,10 +150,10 @@ def margin_loss(u: np.ndarray, loss: str) -> np.ndarray:
     raise ValidationError(f"unknown unit_loss {loss!r}; choose one of {UNIT_LOSSES}.")
 
 
-def margin_grad(u: np.ndarray, loss: str) -> np.ndarray:
+def margin_grad(u: np.ndarray, loss: str, temperature: float = 1.0) -> np.ndarray:
     """Derivative ``f'(u)`` of the margin function of ``loss``."""
     if loss == "soft-hinge":
-        t = np.tanh(u)
+        t = np.tanh(u / temperature if temperature != 1.0 else u)
         return t * t - 1.0
     if loss == "hinge":
         return -(u < 1.0).astype(u.dtype)
@@ -172,17 +175,22 @@ def _signed_margins(z: np.ndarray, k: np.ndarray, lv: Levels) -> tuple[np.ndarra
     return sig * (z[..., None] - lv.thresholds), sig
 
 
-def unit_loss(z: np.ndarray, k: np.ndarray, lv: Levels, loss: str) -> np.ndarray:
-    """Per-unit loss of level targets ``k`` at pre-activations ``z`` (same shape)."""
+def unit_loss(
+    z: np.ndarray, k: np.ndarray, lv: Levels, loss: str, temperature: float = 1.0
+) -> np.ndarray:
+    """Per-unit loss of level targets ``k`` at pre-activations ``z`` (same shape);
+    ``temperature`` widens the soft hinge (see :func:`margin_loss`)."""
     u, _ = _signed_margins(z, k, lv)
-    f = margin_loss(u, loss)
+    f = margin_loss(u, loss, temperature)
     return f if lv.binary else f.sum(axis=-1)
 
 
-def unit_loss_grad(z: np.ndarray, k: np.ndarray, lv: Levels, loss: str) -> np.ndarray:
+def unit_loss_grad(
+    z: np.ndarray, k: np.ndarray, lv: Levels, loss: str, temperature: float = 1.0
+) -> np.ndarray:
     """Derivative of :func:`unit_loss` with respect to ``z``."""
     u, sig = _signed_margins(z, k, lv)
-    g = margin_grad(u, loss) * sig
+    g = margin_grad(u, loss, temperature) * sig
     return g if lv.binary else g.sum(axis=-1)
 
 
