@@ -149,7 +149,7 @@ def test_exact_classifier_on_xor():
 def test_exact_classifier_quantises_real_inputs_and_warns_on_the_limit():
     X, y = mo.datasets.load("iris")
     with pytest.warns(ConvergenceWarning, match="status feasible"):
-        clf = ExactThresholdClassifier(hidden=(2,), time_limit=0.5, random_state=0).fit(X, y)
+        clf = ExactThresholdClassifier(hidden=(2,), time_limit=1.5, random_state=0).fit(X, y)
     assert clf.quantizer_ is not None
     Xq = clf.quantize_inputs(X)
     assert Xq.dtype.kind == "i"

@@ -141,7 +141,7 @@ def test_time_limit_honoured_by_pipeline():
     t0 = time.perf_counter()
     res = mo.train_exact(X, y, hidden=[3], time_limit=2.0, seed=0)
     wall = time.perf_counter() - t0
-    assert wall <= 3.0 and res.wall_time <= 3.0
+    assert wall <= 3.5 and res.wall_time <= 3.5  # 2 s limit + slack for a loaded machine
     assert res.status in (Status.FEASIBLE, Status.UNKNOWN, Status.OPTIMAL)
     if res.net is not None:
         assert res.objective == res.net.n_errors(X, y)
