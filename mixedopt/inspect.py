@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from mixedopt._netfile import atomic_savez
 from mixedopt._validation import check_labels
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
@@ -276,7 +277,7 @@ class TargetReport:
             arrays[f"activations{ly.index}"] = ly.activations
         arrays["labels_codes"] = np.searchsorted(self.classes, self.labels)
         files["npz"] = out / "targets.npz"
-        _atomic_savez(files["npz"], arrays)
+        atomic_savez(files["npz"], arrays)
         return files
 
 
@@ -695,18 +696,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

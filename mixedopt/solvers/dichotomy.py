@@ -51,11 +51,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mixedopt._threads import one_blas_thread
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
-from mixedopt.solvers._blas import one_blas_thread
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext
 from mixedopt.solvers.greedy import _output_functions
 
@@ -149,9 +149,7 @@ class UnitClass:
         return int(self.patterns.shape[0])
 
 
-def unit_class(
-    problem: TrainingProblem, *, chunk: int | None = None, ctx: Any = None
-) -> UnitClass:
+def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any = None) -> UnitClass:
     """Enumerate the first-layer units of ``problem`` and keep one per distinct pattern.
 
     >>> import mixedopt as mo
@@ -170,9 +168,11 @@ def unit_class(
         # every few tens of milliseconds (64 k units x 300 examples took 0.3 s per chunk)
         chunk = max(1024, (1 << 22) // max(m, 1))
     # BLAS products are exact here: integer data and weights far below 2**53
-    exact_float = float(np.abs(X).max(initial=0)) * float(np.abs(wv).max(initial=0)) * (
-        d + 1
-    ) + float(np.abs(bv).max(initial=0)) < 2.0**52
+    exact_float = (
+        float(np.abs(X).max(initial=0)) * float(np.abs(wv).max(initial=0)) * (d + 1)
+        + float(np.abs(bv).max(initial=0))
+        < 2.0**52
+    )
     Xf = X.astype(np.float64) if exact_float else X
     keys: dict[bytes, tuple[int, bool]] = {}
     canon_rows: list[np.ndarray] = []

@@ -42,11 +42,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mixedopt._threads import one_blas_thread
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
-from mixedopt.solvers._blas import one_blas_thread
 from mixedopt.solvers._relax import relax_unit, relaxed_start
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext
 

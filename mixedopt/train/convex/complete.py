@@ -328,25 +328,10 @@ def _hinge_lp(
 
 
 def _quiet_highs() -> Any:
-    """A ``highspy.Highs`` without its start-up banner (printed by C++ on file descriptor 1
-    before ``output_flag`` can be set)."""
-    import os
-    import sys
+    """A ``highspy.Highs`` without its start-up banner (see :func:`mixedopt._highs.quiet_highs`)."""
+    from mixedopt._highs import quiet_highs
 
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-    h.setOptionValue("output_flag", False)
-    return h
+    return quiet_highs()
 
 
 def solve_complete_qp(y: Any, beta: float) -> tuple[np.ndarray, float]:
