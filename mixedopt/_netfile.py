@@ -8,10 +8,8 @@ the same folder is renamed over the target.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mixedopt._files import atomic_savez
 from mixedopt.errors import ModelFileError
 
 __all__ = [
@@ -97,20 +96,3 @@ def read_network_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"network ({type(exc).__name__}: {exc})."
         ) from exc
     return meta
-
-
-def atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """``np.savez`` to a temporary file in ``path``'s folder, fsync, then rename over
-    ``path``; a failed write leaves no temporary file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

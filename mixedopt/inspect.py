@@ -45,14 +45,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mixedopt._netfile import atomic_savez
+from mixedopt._files import atomic_savez, atomic_write_bytes
 from mixedopt._validation import check_labels
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
@@ -171,7 +170,7 @@ class TargetReport:
         """The report as JSON text; also written (atomically) to ``path`` when given."""
         text = json.dumps(self.to_dict(**kw), indent=1)
         if path is not None:
-            _atomic_write(Path(path), text.encode("utf-8"))
+            atomic_write_bytes(Path(path), text.encode("utf-8"))
         return text
 
     def table(self) -> Any:
@@ -252,7 +251,7 @@ class TargetReport:
 
         html = render_html(self)
         if path is not None:
-            _atomic_write(Path(path), html.encode("utf-8"))
+            atomic_write_bytes(Path(path), html.encode("utf-8"))
         return html
 
     def save(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
@@ -267,10 +266,10 @@ class TargetReport:
         files["json"] = out / "report.json"
         self.to_json(files["json"])
         files["html"] = out / "report.html"
-        _atomic_write(files["html"], render_html(self, images).encode("utf-8"))
+        atomic_write_bytes(files["html"], render_html(self, images).encode("utf-8"))
         for key, png in images.items():
             files[key] = out / f"{key}.png"
-            _atomic_write(files[key], png)
+            atomic_write_bytes(files[key], png)
         arrays: dict[str, np.ndarray] = {}
         for ly in self.layers:
             arrays[f"targets{ly.index}"] = ly.targets
@@ -688,15 +687,3 @@ def _fmt(v: float | None) -> str:
 
 def _item(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mixedopt._files import atomic_path, atomic_write_bytes
 from mixedopt.errors import ModelFileError, ValidationError
 from mixedopt.torch.activations import ThresholdActivation
 
@@ -54,31 +54,11 @@ __all__ = [
 MODEL_FORMAT = "mixedopt.torch.model"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> Path:
     """``torch.save`` through a temporary file in the same folder and ``os.replace``."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    try:
+    with atomic_path(p) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return p
 
 
@@ -220,26 +200,19 @@ def export_model(
         par = next(m.parameters())
         example_input = torch.zeros((2, *shape), dtype=par.dtype, device=par.device)
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     # torch.export.save wants a name ending in .pt2
     suffix = ".tmp.pt2" if method == "export" else ".tmp"
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
-    os.close(fd)
     was_training = m.training
     m.eval()
     try:
-        with torch.no_grad():
+        with atomic_path(p, suffix=suffix) as tmp, torch.no_grad():
             if method == "export":
                 batch = torch.export.Dim("batch", min=1)
                 ep = torch.export.export(m, (example_input,), dynamic_shapes=({0: batch},))
                 torch.export.save(ep, tmp)
             else:
                 traced = torch.jit.trace(m, example_input)
-                traced.save(tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                traced.save(str(tmp))
     finally:
         m.train(was_training)
     return p

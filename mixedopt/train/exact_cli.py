@@ -9,8 +9,6 @@ the net (``--out``, .npz) and the result (``--json``).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from mixedopt._files import atomic_write_text
 from mixedopt.result import Progress, SolveResult
 
 __all__ = ["run_solve"]
@@ -68,18 +67,6 @@ class _Board:
                 f"[bold]bound[/] {_fmt(self.bound)}   [bold]gap[/] {gap}   "
                 f"[dim]{self.source}[/]"
             )
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def result_table(res: SolveResult, title: str = "mixedopt solve") -> Table:
@@ -203,6 +190,6 @@ def run_solve(
         path = res.net.save(out)
         console.print(f"saved net to [bold]{path}[/]")
     if json_out is not None:
-        _atomic_write_text(Path(json_out), json.dumps(res.to_dict(), indent=2, default=str))
+        atomic_write_text(Path(json_out), json.dumps(res.to_dict(), indent=2, default=str))
         console.print(f"saved result to [bold]{json_out}[/]")
     return res
