@@ -42,8 +42,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from mixedopt._threads import one_blas_thread
 from mixedopt._validation import check_X_y, encode_labels
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
@@ -78,15 +78,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 EpochCallback = Callable[[dict[str, Any]], Any]
-
-_CONTROLLER: list[ThreadpoolController] = []
-
-
-def _one_blas_thread() -> Any:
-    """Context limiting BLAS to one thread (the library scan is done once per process)."""
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _forward_levels(lv: Levels, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -392,7 +383,7 @@ class FTPropTrainer:
             "status": {},
         }
         # small matrices: one BLAS thread is several times faster than a contended pool
-        with _one_blas_thread():
+        with one_blas_thread():
             for s in range(0, n, bs):
                 idx = perm[s : s + bs]
                 self._batch(Xs[idx], codes[idx], lr, acc)

@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from mixedopt._threads import one_blas_thread
 from mixedopt._validation import check_positive
 from mixedopt.errors import SolverError, ValidationError
 from mixedopt.result import Status
@@ -335,16 +336,8 @@ def solve_lasso(
         return _solve_cd(op, y, beta, coef, tol, max_iter, deadline, t0)
     if solver == "highs":
         return _solve_hinge_lp(op, y, beta, tol, deadline, t0)
-    with _one_blas_thread():
+    with one_blas_thread():
         return _solve_fista(op, y, beta, loss, coef, tol, max_iter, deadline, t0)
-
-
-def _one_blas_thread() -> Any:
-    """Matrix-vector loops run faster on one BLAS thread than on two fighting for the cores
-    (measured 13x on a loaded 2-core machine); big products keep the default."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _pick_solver(solver: str, loss: str, y: np.ndarray, op: _Operator) -> str:
@@ -442,7 +435,7 @@ def _solve_lars(
     yy = float(y @ y)
     interrupted = False
     try:
-        with warnings.catch_warnings(), _one_blas_thread():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             alphas, _, coefs = lars_path_gram(
                 Xy,
@@ -481,7 +474,7 @@ def _solve_lars(
                 cert.relative_gap,
                 beta,
             )
-            with _one_blas_thread():
+            with one_blas_thread():
                 w, cert, k = _fista_gram(G, Xy, yy, n, beta, w, tol, max_iter, deadline)
             solver, n_iter = "lars+fista", n_iter + k
         status = Status.OPTIMAL if cert.relative_gap <= tol else Status.FEASIBLE
@@ -520,7 +513,7 @@ def _solve_qp_robust(
         return sol
     if deadline is not None and time.perf_counter() >= deadline:
         return sol
-    with _one_blas_thread():
+    with one_blas_thread():
         alt = _solve_fista(op, y, beta, "squared", sol.coef, tol, max_iter, deadline, t0)
     if alt.objective <= sol.objective:
         alt.solver = "qp+fista"

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from mixedopt._threads import one_blas_thread
 from mixedopt._validation import check_positive, check_time_limit, check_X_y, encode_labels
 from mixedopt.errors import ValidationError
 from mixedopt.result import SolveResult, Status, relative_gap
@@ -211,11 +212,10 @@ def train_convex_path(
 ) -> list[SolveResult]:
     """:func:`train_convex` for several ``beta`` sharing one representation and pattern set
     (warm-started path for Convex-Lasso). Results come back in the order of ``betas``."""
-    from threadpoolctl import threadpool_limits
 
     # one BLAS thread: these are many small products and factorisations, which two threads
     # competing for two shared cores slow down by an order of magnitude (measured)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _train_convex_path(
             X,
             y,
