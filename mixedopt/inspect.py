@@ -498,8 +498,13 @@ def _find_conflicts(
     bad = np.flatnonzero(layer.unit_violations)
     if bad.size == 0:
         return
-    if not set(np.unique(layer.targets).tolist()) <= {-1.0, 1.0}:
-        notes.append(f"{layer.name}: conflict sets need ±1 targets (skipped).")
+    values = set(np.unique(layer.targets).tolist())
+    if values <= {-1.0, 1.0}:
+        pm1 = layer.targets
+    elif values <= {0.0, 1.0}:  # step units: the same dichotomy, read as ±1
+        pm1 = np.where(layer.targets > 0, 1.0, -1.0)
+    else:
+        notes.append(f"{layer.name}: conflict sets need two-level targets (skipped).")
         return
     try:
         from mixedopt.perceptron import fit_unit
@@ -512,7 +517,7 @@ def _find_conflicts(
     if bad.size > max_units:
         notes.append(f"{layer.name}: {bad.size} units miss targets; checked the {max_units} worst.")
     for u in order.tolist():
-        t = layer.targets[:, u].astype(np.int64)
+        t = pm1[:, u].astype(np.int64)
         if np.unique(t).size < 2:
             layer.separable[u] = True
             continue

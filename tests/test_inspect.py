@@ -185,3 +185,20 @@ def test_solver_targets_are_used_for_a_result():
     rep = inspect_targets(res, XOR_X, XOR_Y)
     assert rep.target_source == "solver" and rep.accuracy == 1.0
     assert rep.layers[0].agreement == 1.0  # exact training: targets are the activations
+
+
+def test_step_layers_get_conflict_sets_too():
+    # a 0/1 step layer whose targets no hyperplane realises: XOR targets for one unit
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    net = mo.ThresholdNet(
+        [np.array([[1.0, 1.0]]), np.array([[1.0]])],
+        [np.array([-0.5]), np.array([-0.5])],
+        activations="step",
+    )
+    targets = [np.array([[0.0], [1.0], [1.0], [0.0]])]
+    report = inspect_targets(net, X, np.array([-1, 1, 1, -1]), targets=targets)
+    hidden = report.layers[0]
+    assert hidden.unit_violations[0] == 1
+    assert hidden.separable[0] is False
+    assert sorted(hidden.conflicts[0]) == [0, 1, 2, 3]
+    assert not any("skipped" in n for n in report.notes)

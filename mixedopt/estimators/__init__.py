@@ -2,7 +2,7 @@
 
 * :class:`FTPropClassifier` — mini-batch feasible target propagation (scales to large data);
 * :class:`ExactThresholdClassifier` — exact MIP / SAT training (small data, proven optima);
-* :class:`ConvexThresholdClassifier` — convex reformulations (when installed).
+* :class:`ConvexThresholdClassifier` — convex reformulations over hyperplane arrangements.
 
 They follow scikit-learn's conventions (keyword-only parameters stored by ``__init__``,
 fitted attributes ending in ``_``, ``ConvergenceWarning``) and work in ``Pipeline`` and
@@ -21,8 +21,8 @@ True
 
 from __future__ import annotations
 
-from mixedopt.estimators.convex import ConvexThresholdClassifier as ConvexThresholdClassifier
+from mixedopt.estimators.convex import ConvexThresholdClassifier
 from mixedopt.estimators.exact import ExactThresholdClassifier
 from mixedopt.estimators.ftprop import FTPropClassifier
 
-__all__ = ["ExactThresholdClassifier", "FTPropClassifier"]
+__all__ = ["ConvexThresholdClassifier", "ExactThresholdClassifier", "FTPropClassifier"]
