@@ -347,6 +347,43 @@ def inspect_cmd(
     )
 
 
+@app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+@handle_errors
+def bench_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        None, help="exact, perceptron, ftprop, torch or convex; none: list them."
+    ),
+) -> None:
+    """Run a benchmark or reproduction script (results/*.md + .json); extra args pass through.
+
+    Example: ``mixedopt bench exact --quick`` (or ``mixedopt bench exact -- --help``).
+    """
+    from mixedopt._cli_bench import BENCHMARKS, describe, run_benchmark, scripts_dir
+
+    if name is None:
+        folder = scripts_dir()
+        table = Table(title=f"benchmarks in {folder}")
+        table.add_column("name", style="cyan")
+        table.add_column("script")
+        table.add_column("what it measures")
+        for key, script in BENCHMARKS.items():
+            table.add_row(key, script, describe(folder / script))
+        console.print(table)
+        console.print(
+            "run one with `mixedopt bench NAME -- OPTIONS` (options go to the script; "
+            "`mixedopt bench NAME -- --help` lists them)",
+            markup=False,
+        )
+        return
+    code = run_benchmark(name, list(ctx.args))
+    if code:
+        raise typer.Exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``mixedopt`` console script."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="mixedopt")

@@ -66,3 +66,27 @@ def test_console_script_entry_point():
 def test_usage_errors_exit_nonzero(args):
     res = runner.invoke(app, args)
     assert res.exit_code != 0
+
+
+def test_bench_lists_runs_and_rejects():
+    res = runner.invoke(app, ["bench"])
+    assert res.exit_code == 0
+    for name in ("exact", "perceptron", "ftprop", "torch", "convex"):
+        assert name in res.output
+    bad = runner.invoke(app, ["bench", "nope"])
+    assert bad.exit_code == 2 and "unknown benchmark 'nope'" in bad.output
+    # options reach the script: its own argparse answers --help and rejects a bogus flag
+    ok = subprocess.run(
+        [sys.executable, "-m", "mixedopt.cli", "bench", "perceptron", "--", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0 and "bench_perceptron.py" in ok.stdout
+    no = subprocess.run(
+        [sys.executable, "-m", "mixedopt.cli", "bench", "perceptron", "--bogus"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert no.returncode == 2 and "unrecognized arguments: --bogus" in no.stderr
