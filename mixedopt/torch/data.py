@@ -19,12 +19,32 @@ training seed sees the same test set). Inputs are standardized with training-set
 one mean/std for images and signals, per feature for tables; CIFAR-10 uses the per-channel
 statistics of the FTPROP code.
 
+Each set records that preprocessing as an affine map from its raw inputs,
+``x_model = (x_raw - shift) * scale`` (:class:`InputScaling`, on ``TensorData.scaling``):
+
+============  ==========================================  ================================
+source        raw inputs (rows of)                        shift / scale
+============  ==========================================  ================================
+digits        ``mixedopt.datasets.load("digits")``, 0-16  ``16 mu`` / ``1 / (16 sd)``
+mnist1d       ``mixedopt.datasets.load("mnist1d", ...)``  ``mu`` / ``1 / sd``
+tables        ``mixedopt.datasets.load(name)``            per feature ``mu_j`` / ``1 / sd_j``
+synthetic     the generated images                        ``0`` / ``1``
+cifar10       the uint8 batches, 0-255                    ``255 m_c`` / ``1 / (255 s_c)``
+mnist         the uint8 IDX images, 0-255                 ``255 m`` / ``1 / (255 s)``
+============  ==========================================  ================================
+
+``mu, sd`` are training-set statistics (``sd = 0`` counts as 1). :func:`raw_split` gives
+the raw inputs of the same split; :func:`mixedopt.torch.to_threshold_net` can fold the map
+into the first layer of an MLP, so the converted net reads raw inputs.
+
 Examples
 --------
 >>> from mixedopt.torch import load_data
 >>> d = load_data("digits")
 >>> d.input_shape, d.num_classes, len(d.y_train), len(d.y_test)
 ((1, 8, 8), 10, 1437, 360)
+>>> bool(abs(d.scaling.apply(raw_split("digits").X_test) - d.X_test.numpy()).max() < 1e-5)
+True
 """
 
 from __future__ import annotations
@@ -39,13 +59,65 @@ import torch
 
 from mixedopt.errors import DataError, ValidationError
 
-__all__ = ["TensorData", "augment_crop_flip", "load_data"]
+__all__ = ["InputScaling", "RawSplit", "TensorData", "augment_crop_flip", "load_data", "raw_split"]
 
 logger = logging.getLogger(__name__)
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+@dataclass(frozen=True)
+class InputScaling:
+    """The preprocessing of a data source: ``x_model = (x_raw - shift) * scale``.
+
+    Attributes
+    ----------
+    shift, scale : ndarray
+        Float64 arrays broadcastable to ``input_shape`` (a scalar for one global mean/std, a
+        ``(C, 1, 1)`` array per channel, a ``(n_features,)`` array per feature).
+    input_shape : tuple of int
+        The model's input shape (without the batch axis); raw rows are reshaped to it.
+    raw : str
+        Where the raw inputs come from.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = InputScaling(np.array(8.0), np.array(0.25), (1, 2))
+    >>> s.apply([[8.0, 12.0]]).tolist()
+    [[[0.0, 1.0]]]
+    """
+
+    shift: np.ndarray
+    scale: np.ndarray
+    input_shape: tuple[int, ...]
+    raw: str = ""
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(shift, scale)`` broadcast to ``input_shape`` and flattened (row-major)."""
+        shape = self.input_shape
+        return (
+            np.broadcast_to(np.asarray(self.shift, dtype=np.float64), shape).ravel().copy(),
+            np.broadcast_to(np.asarray(self.scale, dtype=np.float64), shape).ravel().copy(),
+        )
+
+    def apply(self, X: Any) -> np.ndarray:
+        """Preprocess raw rows ``(n, n_features)`` to model inputs ``(n, *input_shape)``."""
+        Xa = np.asarray(X, dtype=np.float64)
+        Xa = Xa.reshape(Xa.shape[0], *self.input_shape)
+        return (Xa - self.shift) * self.scale
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (arrays as nested lists)."""
+        return {
+            "formula": "x_model = (x_raw - shift) * scale",
+            "shift": np.asarray(self.shift, dtype=np.float64).tolist(),
+            "scale": np.asarray(self.scale, dtype=np.float64).tolist(),
+            "input_shape": list(self.input_shape),
+            "raw": self.raw,
+        }
 
 
 @dataclass
@@ -58,6 +130,8 @@ class TensorData:
         Original label of each class code.
     augment : str or None
         ``"crop-flip"`` for CIFAR-style augmentation of training batches.
+    scaling : InputScaling or None
+        How the inputs were computed from the raw data (None when built by hand).
     """
 
     X_train: torch.Tensor
@@ -68,6 +142,7 @@ class TensorData:
     name: str = ""
     augment: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    scaling: InputScaling | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -84,6 +159,32 @@ class TensorData:
     @property
     def num_classes(self) -> int:
         return len(self.classes)
+
+
+@dataclass
+class RawSplit:
+    """The raw inputs of the split :func:`load_data` makes, before any preprocessing.
+
+    Attributes
+    ----------
+    X_train, X_test : ndarray, shape (n, n_features)
+        Raw rows (dtype of the source: float64 for tables, uint8 for CIFAR-10/MNIST), in the
+        order of ``tensors``; ``scaling.apply(X)`` gives the model inputs.
+    y_train, y_test : ndarray
+        Original labels (``tensors`` holds their codes into ``classes``).
+    classes : list
+    scaling : InputScaling
+    tensors : TensorData
+        What :func:`load_data` returns for the same arguments.
+    """
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    classes: list[Any]
+    scaling: InputScaling
+    tensors: TensorData
 
 
 def _parse_opts(spec: str) -> tuple[str, dict[str, str]]:
@@ -105,25 +206,43 @@ def _encode(y_tr: np.ndarray, y_te: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def _standardize(X_tr: np.ndarray, X_te: np.ndarray, per_feature: bool) -> tuple:
+    """``(X_tr', X_te', mu, sd)`` with training-set statistics (``sd = 0`` counts as 1)."""
     axis = 0 if per_feature else None
     mu = X_tr.mean(axis=axis)
     sd = X_tr.std(axis=axis)
     sd = np.where(sd > 0, sd, 1.0)
-    return (X_tr - mu) / sd, (X_te - mu) / sd
+    return (X_tr - mu) / sd, (X_te - mu) / sd, np.asarray(mu), np.asarray(sd)
 
 
 def _pack(
-    X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray, name: str, **kw: Any
-) -> TensorData:
-    c_tr, c_te, classes = _encode(np.asarray(y_tr), np.asarray(y_te))
-    return TensorData(
+    raw: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    X_tr: np.ndarray,
+    X_te: np.ndarray,
+    name: str,
+    scaling: InputScaling,
+    **kw: Any,
+) -> RawSplit:
+    """Model inputs ``X_tr, X_te`` of the raw split ``raw = (R_tr, R_te, y_tr, y_te)``."""
+    R_tr, R_te, y_tr, y_te = (np.asarray(a) for a in raw)
+    c_tr, c_te, classes = _encode(y_tr, y_te)
+    data = TensorData(
         torch.as_tensor(np.ascontiguousarray(X_tr), dtype=torch.float32),
         torch.as_tensor(c_tr, dtype=torch.int64),
         torch.as_tensor(np.ascontiguousarray(X_te), dtype=torch.float32),
         torch.as_tensor(c_te, dtype=torch.int64),
         classes,
         name=name,
+        scaling=scaling,
         **kw,
+    )
+    return RawSplit(
+        R_tr.reshape(R_tr.shape[0], -1),
+        R_te.reshape(R_te.shape[0], -1),
+        y_tr,
+        y_te,
+        classes,
+        scaling,
+        data,
     )
 
 
@@ -133,17 +252,20 @@ def _split(X: np.ndarray, y: np.ndarray, test_size: float, seed: int) -> tuple:
     return train_test_split(X, y, test_size=test_size, seed=seed)
 
 
-def _digits(test_size: float, seed: int) -> TensorData:
+def _digits(test_size: float, seed: int) -> RawSplit:
     from mixedopt import datasets
 
     X, y = datasets.load("digits")
-    X = np.asarray(X, dtype=np.float64).reshape(-1, 1, 8, 8) / 16.0
-    X_tr, X_te, y_tr, y_te = _split(X, y, test_size, seed)
-    X_tr, X_te = _standardize(X_tr, X_te, per_feature=False)
-    return _pack(X_tr, y_tr, X_te, y_te, "digits")
+    raw = _split(np.asarray(X, dtype=np.float64), y, test_size, seed)
+    img = [r.reshape(-1, 1, 8, 8) / 16.0 for r in raw[:2]]
+    X_tr, X_te, mu, sd = _standardize(img[0], img[1], per_feature=False)
+    scaling = InputScaling(
+        16.0 * mu, 1.0 / (16.0 * sd), (1, 8, 8), "mixedopt.datasets.load('digits')"
+    )
+    return _pack(raw, X_tr, X_te, "digits", scaling)
 
 
-def _mnist1d(opts: dict[str, str]) -> TensorData:
+def _mnist1d(opts: dict[str, str]) -> RawSplit:
     from mixedopt import datasets
 
     kw: dict[str, Any] = {}
@@ -155,13 +277,17 @@ def _mnist1d(opts: dict[str, str]) -> TensorData:
                 raise DataError(f"mnist1d option {key} must be an integer.") from exc
     if opts:
         raise DataError(f"unknown mnist1d options {sorted(opts)}; use num_samples, seed.")
-    X_tr, y_tr = datasets.load("mnist1d", split="train", **kw)
-    X_te, y_te = datasets.load("mnist1d", split="test", **kw)
-    X_tr, X_te = _standardize(np.asarray(X_tr), np.asarray(X_te), per_feature=False)
-    return _pack(X_tr[:, None, :], y_tr, X_te[:, None, :], y_te, "mnist1d")
+    R_tr, y_tr = datasets.load("mnist1d", split="train", **kw)
+    R_te, y_te = datasets.load("mnist1d", split="test", **kw)
+    R_tr, R_te = np.asarray(R_tr), np.asarray(R_te)
+    X_tr, X_te, mu, sd = _standardize(R_tr, R_te, per_feature=False)
+    args = ", ".join(f"{k}={v}" for k, v in kw.items())
+    where = f"mixedopt.datasets.load('mnist1d', split=..., {args})" if args else "mnist1d"
+    scaling = InputScaling(mu, 1.0 / sd, (1, R_tr.shape[1]), where)
+    return _pack((R_tr, R_te, y_tr, y_te), X_tr[:, None, :], X_te[:, None, :], "mnist1d", scaling)
 
 
-def _synthetic(opts: dict[str, str]) -> TensorData:
+def _synthetic(opts: dict[str, str]) -> RawSplit:
     defaults = {"n": 1024, "test": 256, "channels": 3, "size": 32, "classes": 10, "seed": 0}
     cfg: dict[str, Any] = dict(defaults, noise=1.0)
     for key, value in opts.items():
@@ -184,7 +310,9 @@ def _synthetic(opts: dict[str, str]) -> TensorData:
     rng.shuffle(y)
     X = templates[y] + cfg["noise"] * rng.standard_normal((n_all, *shape))
     n = cfg["n"]
-    return _pack(X[:n], y[:n], X[n:], y[n:], "synthetic", info={"options": cfg})
+    scaling = InputScaling(np.array(0.0), np.array(1.0), shape, "the generated images")
+    raw = (X[:n], X[n:], y[:n], y[n:])
+    return _pack(raw, X[:n], X[n:], "synthetic", scaling, info={"options": cfg})
 
 
 def _need_dir(name: str, data_dir: str | os.PathLike[str] | None) -> str | os.PathLike[str]:
@@ -197,34 +325,43 @@ def _need_dir(name: str, data_dir: str | os.PathLike[str] | None) -> str | os.Pa
     return data_dir
 
 
-def _cifar10(data_dir: str | os.PathLike[str]) -> TensorData:
+def _cifar10(data_dir: str | os.PathLike[str]) -> RawSplit:
     from mixedopt.torch.formats import read_cifar10
 
-    X_tr, y_tr, X_te, y_te = read_cifar10(data_dir)
+    R_tr, y_tr, R_te, y_te = read_cifar10(data_dir)
     mean = np.asarray(CIFAR_MEAN, dtype=np.float32)[None, :, None, None]
     std = np.asarray(CIFAR_STD, dtype=np.float32)[None, :, None, None]
-    X_tr = (X_tr.astype(np.float32) / 255.0 - mean) / std
-    X_te = (X_te.astype(np.float32) / 255.0 - mean) / std
-    return _pack(X_tr, y_tr, X_te, y_te, "cifar10", augment="crop-flip")
+    X_tr = (R_tr.astype(np.float32) / 255.0 - mean) / std
+    X_te = (R_te.astype(np.float32) / 255.0 - mean) / std
+    m64, s64 = (np.asarray(v, dtype=np.float64)[:, None, None] for v in (CIFAR_MEAN, CIFAR_STD))
+    scaling = InputScaling(255.0 * m64, 1.0 / (255.0 * s64), X_tr.shape[1:], "CIFAR-10 uint8")
+    raw = (R_tr, R_te, y_tr, y_te)
+    return _pack(raw, X_tr, X_te, "cifar10", scaling, augment="crop-flip")
 
 
-def _mnist(data_dir: str | os.PathLike[str]) -> TensorData:
+def _mnist(data_dir: str | os.PathLike[str]) -> RawSplit:
     from mixedopt.torch.formats import read_mnist
 
-    X_tr, y_tr, X_te, y_te = read_mnist(data_dir)
-    X_tr = (X_tr.astype(np.float32)[:, None] / 255.0 - MNIST_MEAN) / MNIST_STD
-    X_te = (X_te.astype(np.float32)[:, None] / 255.0 - MNIST_MEAN) / MNIST_STD
-    return _pack(X_tr, y_tr, X_te, y_te, "mnist")
+    R_tr, y_tr, R_te, y_te = read_mnist(data_dir)
+    X_tr = (R_tr.astype(np.float32)[:, None] / 255.0 - MNIST_MEAN) / MNIST_STD
+    X_te = (R_te.astype(np.float32)[:, None] / 255.0 - MNIST_MEAN) / MNIST_STD
+    scaling = InputScaling(
+        np.array(255.0 * MNIST_MEAN),
+        np.array(1.0 / (255.0 * MNIST_STD)),
+        X_tr.shape[1:],
+        "IDX uint8",
+    )
+    return _pack((R_tr, R_te, y_tr, y_te), X_tr, X_te, "mnist", scaling)
 
 
-def _table(spec: str, test_size: float, seed: int) -> TensorData:
+def _table(spec: str, test_size: float, seed: int) -> RawSplit:
     from mixedopt import datasets
 
     X, y = datasets.load(spec)
-    X = np.asarray(X, dtype=np.float64)
-    X_tr, X_te, y_tr, y_te = _split(X, y, test_size, seed)
-    X_tr, X_te = _standardize(X_tr, X_te, per_feature=True)
-    return _pack(X_tr[:, None, :], y_tr, X_te[:, None, :], y_te, str(spec))
+    raw = _split(np.asarray(X, dtype=np.float64), y, test_size, seed)
+    X_tr, X_te, mu, sd = _standardize(raw[0], raw[1], per_feature=True)
+    scaling = InputScaling(mu, 1.0 / sd, (1, X_tr.shape[1]), f"mixedopt.datasets.load({spec!r})")
+    return _pack(raw, X_tr[:, None, :], X_te[:, None, :], str(spec), scaling)
 
 
 def load_data(
@@ -251,12 +388,46 @@ def load_data(
     Returns
     -------
     TensorData
+        With ``scaling``, the preprocessing from the raw inputs (see :func:`raw_split`).
 
     Raises
     ------
     DataError
         For unknown names, missing or malformed files.
     """
+    return _load(name, data_dir, test_size, split_seed).tensors
+
+
+def raw_split(
+    name: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    test_size: float = 0.2,
+    split_seed: int = 0,
+) -> RawSplit:
+    """The raw inputs of :func:`load_data`'s split (same arguments), with its preprocessing.
+
+    Returns
+    -------
+    RawSplit
+        ``X_test`` are raw rows; ``scaling.apply(X_test)`` equals ``tensors.X_test`` up to
+        float rounding.
+
+    Examples
+    --------
+    >>> r = raw_split("digits")
+    >>> r.X_test.shape, float(r.X_test.max()), r.scaling.input_shape
+    ((360, 64), 16.0, (1, 8, 8))
+    """
+    return _load(name, data_dir, test_size, split_seed)
+
+
+def _load(
+    name: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str] | None,
+    test_size: float,
+    split_seed: int,
+) -> RawSplit:
     if not isinstance(test_size, float) or not 0.0 < test_size < 1.0:
         raise ValidationError(f"test_size must be a fraction in (0, 1), got {test_size!r}.")
     if isinstance(name, os.PathLike):
