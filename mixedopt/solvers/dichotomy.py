@@ -174,7 +174,7 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
         < 2.0**52
     )
     Xf = X.astype(np.float64) if exact_float else X
-    keys: dict[bytes, tuple[int, bool]] = {}
+    seen: set[bytes] = set()
     canon_rows: list[np.ndarray] = []
     canon_par: list[np.ndarray] = []
     canon_neg: list[np.ndarray] = []
@@ -195,19 +195,22 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
         packed = np.ascontiguousarray(packed)
         view = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
         _, first = np.unique(view, return_index=True)
+        new = []
         for f in first.tolist():
             key = view[f].tobytes()
-            if key in keys:
-                continue
-            keys[key] = (len(keys), bool(flip[f]))
-            canon_rows.append(C[f])
-            canon_par.append(P[f])
-            canon_neg.append(flip[f])
+            if key not in seen:
+                seen.add(key)
+                new.append(f)
+        if new:  # whole blocks, not one small array per unit (memory: ~200 B per row)
+            rows = np.asarray(new, dtype=np.int64)
+            canon_rows.append(C[rows])
+            canon_par.append(P[rows])
+            canon_neg.append(flip[rows])
     if not canon_rows:
         raise ValidationError("no first-layer unit: empty weight domain.")
-    Cm = np.array(canon_rows, dtype=bool).reshape(len(canon_rows), m)
-    par = np.array(canon_par, dtype=np.int64)
-    neg = np.array(canon_neg, dtype=bool)
+    Cm = np.concatenate(canon_rows).reshape(-1, m)
+    par = np.concatenate(canon_par).astype(np.int64)
+    neg = np.concatenate(canon_neg).astype(bool)
     patterns = np.concatenate([Cm, ~Cm])
     params = np.concatenate([par, par])
     negated = np.concatenate([neg, ~neg])
@@ -352,16 +355,26 @@ class _Search:
         self.opts = opts
         self.uc = unit_class(problem, ctx=ctx)
         pos = problem.y == 1
-        self.err_sets = self.uc.patterns != pos[None, :]  # (n, m) bool
         w = problem.sample_weight.astype(np.float64)
         self.w = w
-        size = self.err_sets.astype(np.float64) @ w
+        # error sets (a unit's pattern differs from the labels) in blocks: at d = 6 the
+        # whole (n, m) matrix as float64 took 1.4 GB and 4 s without a clock check
+        n_units = len(self.uc)
+        block = max(1024, (1 << 22) // max(problem.n_samples, 1))
+        size = np.empty(n_units)
+        for a in range(0, n_units, block):
+            ctx.check()
+            size[a : a + block] = (self.uc.patterns[a : a + block] != pos) @ w
         order = np.argsort(size, kind="stable")
         self.order = order
         self._all = np.arange(len(order))
         # error sets sorted by single-unit error, as bits (rows of uint64 words)
-        self.bits = _pack(self.err_sets[order])
-        del self.err_sets
+        words = ((problem.n_samples + 7) // 8 + 7) // 8
+        self.bits = np.empty((n_units, words), dtype=np.uint64)
+        for a in range(0, n_units, block):
+            ctx.check()
+            rows = order[a : a + block]
+            self.bits[a : a + block] = _pack(self.uc.patterns[rows] != pos)
         self.n = self.bits.shape[0]
         self.m = problem.n_samples
         self.pos = pos
