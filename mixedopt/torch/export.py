@@ -8,7 +8,9 @@
   export as their plain forward (``where``/``ceil``/``clamp``), so the graph needs no
   mixedopt code to run.
 * :func:`to_threshold_net`: an MLP with hard-threshold activations as a numpy
-  :class:`mixedopt.ThresholdNet`, batch norm folded into the preceding linear layer.
+  :class:`mixedopt.ThresholdNet`, batch norm folded into the preceding linear layer and,
+  optionally, the data set's input preprocessing folded into the first one (so the net reads
+  raw inputs, e.g. for ``mixedopt inspect``).
 
 Conventions: both sides use sign(0) = +1 and ``step(0) = 1``, so the converted net makes the
 same predictions (exactly, for a float64 torch model; a float32 model can differ where a
@@ -237,12 +239,63 @@ def load_exported(path: str | os.PathLike[str]) -> nn.Module:
 _NUMPY_KIND = {"sign": "sign", "step01": "step"}
 
 
-def to_threshold_net(model: nn.Module, *, fold_batch_norm: bool = True) -> Any:
+def _input_affine(m: nn.Module, n_in: int, scale: Any, shift: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``scale``/``shift`` broadcast to the model's input and flattened to ``n_in`` values."""
+    shape = tuple(getattr(m, "input_shape", None) or (n_in,))
+    if int(np.prod(shape)) != n_in:
+        shape = (n_in,)
+    out = []
+    for label, v, default in (("input_scale", scale, 1.0), ("input_shift", shift, 0.0)):
+        a = np.asarray(default if v is None else v, dtype=np.float64)
+        try:
+            if a.size == n_in and a.shape != shape and a.ndim == 1:
+                flat = a.copy()  # already flat
+            else:
+                flat = np.broadcast_to(a, shape).ravel().copy()
+        except ValueError as exc:
+            raise ValidationError(
+                f"{label} has shape {a.shape}, which does not broadcast to the model's input "
+                f"shape {shape} ({n_in} values); give a scalar, one value per channel as "
+                "(C, 1, 1), or one value per input."
+            ) from exc
+        if not np.all(np.isfinite(flat)):
+            raise ValidationError(f"{label} must be finite.")
+        out.append(flat)
+    return out[0], out[1]
+
+
+def to_threshold_net(
+    model: nn.Module,
+    *,
+    fold_batch_norm: bool = True,
+    input_scale: Any = None,
+    input_shift: Any = None,
+    fold_input: bool = True,
+    classes: Any = None,
+) -> Any:
     """Convert an MLP with hard-threshold activations to a :class:`mixedopt.ThresholdNet`.
 
     The model must be ``[Flatten] > (Linear > [BatchNorm1d] > [Dropout] > threshold) x k >
     Linear`` (what ``build_model("mlp", ...)`` makes with a threshold activation). Batch norm
     is folded with its running statistics, so convert a trained model (eval-mode behaviour).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    fold_batch_norm : bool, default True
+    input_scale, input_shift : float or array-like, optional
+        An input preprocessing ``x_model = (x_raw - input_shift) * input_scale`` (what
+        ``mixedopt.torch.load_data`` applies: ``TensorData.scaling.scale`` / ``.shift``),
+        broadcastable to the model's input shape or one value per flattened input. With
+        ``fold_input`` it is folded into the first linear layer, ``W' = W * scale``,
+        ``b' = b - W' @ shift``, so the net reads **raw** inputs (flattened rows, e.g.
+        ``mixedopt.datasets.load("digits")``).
+    fold_input : bool, default True
+        False keeps the net on preprocessed inputs and only records the preprocessing in
+        ``net.metadata["input_preprocessing"]``.
+    classes : sequence, optional
+        Labels of the output units (default ``0..k-1``, the class codes of ``load_data``;
+        pass ``TensorData.classes`` to predict the original labels).
 
     Returns
     -------
@@ -252,12 +305,36 @@ def to_threshold_net(model: nn.Module, *, fold_batch_norm: bool = True) -> Any:
     Raises
     ------
     ValidationError
-        For any other layer type or a ``relu`` activation.
+        For any other layer type or a ``relu`` activation; if folding is asked for a model
+        whose first layer is not a Linear layer over the flattened input; if the scale or
+        shift does not fit the input.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from mixedopt.torch import build_model, to_threshold_net
+    >>> model = build_model("mlp", num_classes=3, in_channels=1, input_size=(4,),
+    ...                     hidden=[6]).double().eval()
+    >>> net = to_threshold_net(model, input_scale=1 / 16, input_shift=8.0)
+    >>> X_raw = np.random.default_rng(0).integers(0, 17, (10, 4)).astype(float)
+    >>> x_model = torch.from_numpy((X_raw - 8.0) / 16)[:, None]
+    >>> bool((net.predict(X_raw) == model(x_model).argmax(1).numpy()).all())
+    True
     """
     from mixedopt.network import ThresholdNet
 
     m = _unwrap(model)
     mods = list(m.children()) if isinstance(m, nn.Sequential) else [m]
+    preprocess = input_scale is not None or input_shift is not None
+    if preprocess and fold_input:
+        first = next((x for x in mods if not isinstance(x, nn.Flatten | nn.Dropout)), None)
+        if not isinstance(first, nn.Linear):
+            raise ValidationError(
+                "cannot fold the input preprocessing into "
+                f"{type(first).__name__ if first is not None else 'an empty model'}: folding "
+                "needs a first Linear layer over the flattened input (build_model('mlp', ...)); "
+                "pass fold_input=False to keep the net on preprocessed inputs."
+            )
     weights: list[np.ndarray] = []
     biases: list[np.ndarray] = []
     acts: list[str] = []
@@ -309,9 +386,23 @@ def to_threshold_net(model: nn.Module, *, fold_batch_norm: bool = True) -> Any:
     if expect_linear or not weights:
         raise ValidationError("the model must end with a Linear output layer.")
     spec = getattr(m, "spec", {})
+    meta: dict[str, Any] = {"source": "mixedopt.torch", "spec": spec, "batch_norm_folded": folded}
+    if preprocess:
+        sc, sh = _input_affine(m, weights[0].shape[1], input_scale, input_shift)
+        if fold_input:
+            weights[0] = weights[0] * sc[None, :]
+            biases[0] = biases[0] - weights[0] @ sh
+        meta["input_preprocessing"] = {
+            "formula": "x_model = (x_raw - shift) * scale",
+            "shift": np.asarray(0.0 if input_shift is None else input_shift, float).tolist(),
+            "scale": np.asarray(1.0 if input_scale is None else input_scale, float).tolist(),
+            "folded": bool(fold_input),
+            "net_reads": "raw inputs" if fold_input else "preprocessed inputs",
+        }
     return ThresholdNet(
         weights,
         biases,
         activations=acts if acts else "sign",
-        metadata={"source": "mixedopt.torch", "spec": spec, "batch_norm_folded": folded},
+        classes=classes,
+        metadata=meta,
     )
