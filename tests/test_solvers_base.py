@@ -281,3 +281,41 @@ def test_log_callback_receives_lines():
     lines.clear()
     mo.solvers.get("scip").solve(_xor_problem(), time_limit=5, log_callback=lines.append)
     assert lines
+
+
+@pytest.mark.parametrize("backend", ["greedy", "brute", "maxsat", "cpsat"])
+def test_log_callback_gets_progress_lines_from_every_backend(backend):
+    if backend not in mo.solvers.available():
+        pytest.skip(f"{backend} is not installed")
+    X, y, _ = mo.datasets.planted(m=12, d=2, h=2, noise=0.1, seed=0)
+    lines: list[str] = []
+    mo.train_exact(
+        X,
+        y,
+        hidden=[2],
+        weights="ternary",
+        backend=backend,
+        method="monolithic",
+        time_limit=5,
+        log_callback=lines.append,
+    )
+    ours = [ln for ln in lines if ln.startswith("[mixedopt]")]
+    assert ours and all(backend in ln or "warm_start" in ln for ln in ours)
+    assert len(ours) == len(set(ours))  # each event logged once, not once per layer
+
+
+def test_engine_pipeline_logs_each_event_once():
+    X, y, _ = mo.datasets.planted(m=60, d=3, h=2, noise=0.05, seed=0)
+    lines: list[str] = []
+    res = mo.train_exact(
+        X,
+        y,
+        hidden=[2],
+        weights="integer",
+        weight_bound=2,
+        time_limit=20,
+        log_callback=lines.append,
+    )
+    assert res.status is Status.OPTIMAL
+    assert any("(dichotomy)" in ln for ln in lines)
+    assert len(lines) == len(res.log)

@@ -243,7 +243,8 @@ class Backend(ABC):
         warm_start : ThresholdNet, optional
             A net of the problem's shape used as a hint / first incumbent.
         log_callback : callable(str), optional
-            Receives native solver log lines.
+            Receives log lines: the native solver's log (CP-SAT, SCIP) and, for every
+            backend, one ``[mixedopt] ...`` line per new incumbent or bound.
         incumbent_callback : callable(Progress), optional
             Called for each improving solution and bound (anytime progress). Raising
             KeyboardInterrupt from it stops the solve and returns the best net so far.

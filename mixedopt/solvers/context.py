@@ -206,6 +206,13 @@ class SolveContext:
     # events
     def _emit(self, event: Progress) -> None:
         self.log.append(event)
+        if self.options.log_callback is not None:
+            obj = "-" if event.objective is None else f"{event.objective:g}"
+            bnd = "-" if event.bound is None else f"{event.bound:g}"
+            self.log_line(
+                f"[mixedopt] {event.wall_time:8.2f}s  {event.message:<9}  objective {obj}  "
+                f"bound {bnd}  ({event.source})"
+            )
         cb = self.options.incumbent_callback
         if cb is None:
             return

@@ -153,6 +153,20 @@ def heuristic_budget(problem: TrainingProblem, time_limit: float | None) -> floa
     return budget
 
 
+def _native_lines(ctx: SolveContext) -> LogCallback | None:
+    """The user's log callback for a phase, minus the phase's own ``[mixedopt]`` progress
+    lines: the phase's events reach ``ctx`` through the forwarder, which logs them once."""
+    cb = ctx.options.log_callback
+    if cb is None:
+        return None
+
+    def native(line: str) -> None:
+        if not line.startswith("[mixedopt]"):
+            cb(line)
+
+    return native
+
+
 def _forwarder(ctx: SolveContext, phase: str) -> ProgressCallback:
     """Re-time a phase's progress events on the pipeline clock and re-emit them."""
 
@@ -234,7 +248,7 @@ def _run_exact(
             seed=ctx.seed,
             threads=ctx.threads,
             hint=hint,
-            log_callback=ctx.options.log_callback,
+            log_callback=_native_lines(ctx),
             incumbent_callback=_forwarder(ctx, method),
             **native,
         )
@@ -252,7 +266,7 @@ def _run_exact(
         seed=ctx.seed,
         threads=ctx.threads,
         warm_start=hint,
-        log_callback=ctx.options.log_callback,
+        log_callback=_native_lines(ctx),
         incumbent_callback=_forwarder(ctx, backend),
         **native,
     )
