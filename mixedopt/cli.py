@@ -201,6 +201,9 @@ def torch_train_cmd(
     resume: str = typer.Option(None, "--resume", help="Continue from this checkpoint."),
     metrics: str = typer.Option(None, "--metrics", help="Append per-epoch JSON lines here."),
     save: str = typer.Option(None, "--save", help="Save the model (.pt + .pt.json)."),
+    save_net: str = typer.Option(
+        None, "--save-net", help="Save an mlp as a numpy ThresholdNet (.npz) on raw inputs."
+    ),
     export: str = typer.Option(None, "--export", help="Export the model graph to this file."),
     export_format: str = typer.Option("export", "--export-format", help="export/torchscript."),
     capture_targets: str = typer.Option(
@@ -249,6 +252,7 @@ def torch_train_cmd(
         console,
         config,
         save=save,
+        save_net=save_net,
         export=export,
         export_format=export_format,
         capture_path=capture_targets,
