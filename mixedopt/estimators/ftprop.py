@@ -94,7 +94,11 @@ class FTPropClassifier(ThresholdClassifierBase):
         Standardise the inputs internally (folded into the first layer of ``net_``).
     random_state : int, RandomState or None, default None
     warm_start : bool, default False
-        Continue from the previous fit's weights.
+        Continue from the previous fit's weights. Only while the network's shape is
+        unchanged (same number of features, ``hidden``, ``activation`` and classes);
+        otherwise ``fit`` warns and starts from new random weights. Other settings
+        (``learning_rate``, ``optimizer``, ...) take effect on the next ``fit``; a new
+        ``optimizer`` starts with a fresh state.
     verbose : int, default 0
         Log every epoch at INFO level (library code never prints).
     time_limit : float or None, default None
@@ -291,6 +295,13 @@ class FTPropClassifier(ThresholdClassifierBase):
                 "classes must be passed on the first call to partial_fit (all labels that can "
                 "ever appear)."
             )
+        shape = np.shape(X)
+        if not first and len(shape) == 2 and shape[1] != self.n_features_in_:
+            raise ValidationError(
+                f"X has {shape[1]} features, but FTPropClassifier is expecting "
+                f"{self.n_features_in_} features as input; partial_fit cannot change the "
+                "inputs (call fit to train a new network)."
+            )
         X, y = self._validate_training_data(X, y, reset=first, min_classes=1)
         if first:
             cls = np.unique(np.asarray(classes))
@@ -299,6 +310,9 @@ class FTPropClassifier(ThresholdClassifierBase):
                     f"classes lists {cls.size} class but a classifier needs at least 2."
                 )
             trainer = FTPropTrainer(self._config())
+        else:
+            assert trainer is not None
+            trainer.config = self._config()  # changed settings take effect (not the shape)
         assert trainer is not None
         trainer.partial_fit(X, y, classes=classes)
         self._set_fitted(trainer)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -199,11 +200,63 @@ class FTPropTrainer:
                 b += 0.5  # centre staircase units between their thresholds
             self.weights.append(w)
             self.biases.append(b)
-        params = [p for wb in zip(self.weights, self.biases, strict=True) for p in wb]
-        self._opt = make_optimizer(cfg.optimizer, params, cfg.weight_decay)
+        self._standardized = cfg.standardize
+        self._new_optimizer()
         self.history = History()
         self.epochs_done = 0
         self.converged = False
+
+    def _new_optimizer(self) -> None:
+        params = [p for wb in zip(self.weights, self.biases, strict=True) for p in wb]
+        self._opt = make_optimizer(self.config.optimizer, params, self.config.weight_decay)
+        self._opt_name = self.config.optimizer
+
+    def architecture_changes(self, n_features: int, classes: np.ndarray | None = None) -> list[str]:
+        """What differs between the trained network and ``config`` / the data: the settings
+        that fix the network's shape (``n_features``, ``hidden``, ``activation``, the
+        classes); empty when training can continue from the current weights."""
+        if not self.initialized:
+            return []
+        cfg = self.config
+        out = []
+        if n_features != self.n_features:
+            out.append(f"the number of features ({self.n_features} -> {n_features})")
+        hidden = tuple(int(w.shape[0]) for w in self.weights[:-1])
+        if hidden != tuple(cfg.hidden):
+            out.append(f"hidden ({hidden} -> {tuple(cfg.hidden)})")
+        acts = tuple(lv.name for lv in self.levels)
+        if acts != tuple(cfg.activations):
+            out.append(f"activation ({acts} -> {tuple(cfg.activations)})")
+        if classes is not None and not np.array_equal(classes, self.classes):
+            out.append(
+                f"the classes ({self.classes.tolist()[:10]} -> {classes.tolist()[:10]})"  # type: ignore[union-attr]
+            )
+        return out
+
+    def _sync_settings(self, X: np.ndarray) -> None:
+        """Make settings changed since the weights were built take effect (the architecture
+        must be unchanged): a new optimiser (fresh state) when ``optimizer`` changed, the
+        new ``weight_decay``, and ``standardize`` (re-folded so the network's function is
+        kept)."""
+        cfg = self.config
+        rebuild = cfg.optimizer != self._opt_name
+        if cfg.standardize != self._standardized:
+            # raw-input first layer, then re-expressed on the new scaling
+            W_raw = self.weights[0] / self.std
+            b_raw = self.biases[0] - W_raw @ self.mean
+            if cfg.standardize:
+                std = X.std(axis=0)
+                self.mean, self.std = X.mean(axis=0), np.where(std > 1e-12, std, 1.0)
+            else:
+                self.mean, self.std = np.zeros(X.shape[1]), np.ones(X.shape[1])
+            self.weights[0][...] = W_raw * self.std
+            self.biases[0][...] = b_raw + W_raw @ self.mean
+            self._standardized = cfg.standardize
+            rebuild = True  # the first layer's moments belong to the old scaling
+        if rebuild:
+            logger.info("warm start: new %s optimiser state", cfg.optimizer)
+            self._new_optimizer()
+        self._opt.weight_decay = cfg.weight_decay
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         return (X - self.mean) / self.std
@@ -222,7 +275,12 @@ class FTPropTrainer:
             list(self.config.activations),
             classes=self.classes,
             weight_domain="real",
-            metadata={"trainer": "ftprop", "target_step": self.config.target_step},
+            metadata={
+                "trainer": "ftprop",
+                "target_step": self.config.target_step,
+                "unit_loss": self.config.unit_loss,
+                "temperature": self.config.temperature,
+            },
         )
 
     # ---------------------------------------------------------------- training
@@ -247,9 +305,18 @@ class FTPropTrainer:
         cfg = self.config
         Xa, ya = check_X_y(X, y)
         classes, _ = encode_labels(ya)
-        if not (warm_start and self.initialized and np.array_equal(classes, self.classes)):
-            if warm_start and self.initialized:
-                logger.info("warm start ignored: the classes changed")
+        changed = self.architecture_changes(Xa.shape[1], classes)
+        if warm_start and changed:
+            warnings.warn(
+                f"warm start ignored: {', '.join(changed)} changed since the last fit, so the "
+                "network is re-initialised; keep those settings (and data) to continue "
+                "training, or set warm_start=False.",
+                UserWarning,
+                stacklevel=2,
+            )
+        if warm_start and self.initialized and not changed:
+            self._sync_settings(Xa.astype(np.float64))
+        else:
             self.initialize(Xa, classes)
         codes = self._codes(ya)
         Xs = self._scale(Xa.astype(np.float64))
@@ -335,10 +402,14 @@ class FTPropTrainer:
                 f"classes {np.unique(np.asarray(classes)).tolist()} differ from those of the "
                 f"first partial_fit call {self.classes.tolist()}."  # type: ignore[union-attr]
             )
-        if Xa.shape[1] != self.n_features:
+        changed = self.architecture_changes(Xa.shape[1])
+        if changed:
             raise ValidationError(
-                f"X has {Xa.shape[1]} features, but the model was trained with {self.n_features}."
+                f"partial_fit cannot change the network: {', '.join(changed)} differ from the "
+                "first partial_fit / fit call; pass data and settings like those, or call fit "
+                "to train a new network."
             )
+        self._sync_settings(Xa.astype(np.float64))
         codes = self._codes(ya)
         self._epoch(self._scale(Xa.astype(np.float64)), codes, None, None)
         return self
@@ -443,6 +514,7 @@ class FTPropTrainer:
         G = gz / B
         upper = UpperLayer(W=W[-1], b=Bs[-1], loss=cfg.loss, y=yb, scale=1.0 / B)
         K_l = U_l = None
+        fits: list[Any] = [None] * L
         for i in range(L - 1, -1, -1):
             G_below = next_upper = K = U = None
             if i > 0:
@@ -469,18 +541,69 @@ class FTPropTrainer:
                     levels=lv,
                     temperature=cfg.temperature,
                 )
-            # an exact refit reads the targets of the layer below (the paper's Z_d = W_d T_{d-1}:
-            # what that layer is about to learn); gradient steps read its activations
-            inp = A[i] if (cfg.unit_step == "gradient" or K is None) else levels[i - 1].values[K]
-            self._unit_step(i, inp, G, yb, K_l, U_l, lr)
-            Znew = inp @ W[i].T + Bs[i]
-            if i == L - 1:
-                miss = np.count_nonzero(_predict_codes(Znew) != yb)
+            if cfg.unit_step == "gradient":
+                # gradient steps read the activations of the layer below (pre-update weights
+                # everywhere, so the order of the updates does not matter)
+                self._unit_step(i, A[i], G, yb, K_l, U_l, lr)
+                self._count_violated(i, A[i], yb, K_l, acc)
             else:
-                assert K_l is not None
-                miss = np.count_nonzero(_forward_levels(levels[i], Znew)[1] != K_l) / K_l.shape[1]
-            acc["violated"][i] += float(miss)
+                fits[i] = (G, K_l, U_l)
             G, upper, K_l, U_l = G_below, next_upper, K, U
+        if cfg.unit_step != "gradient":
+            self._refit_bottom_up(Xb, yb, fits, lr, acc)
+
+    def _refit_bottom_up(
+        self,
+        Xb: np.ndarray,
+        yb: np.ndarray,
+        fits: list[Any],
+        lr: float,
+        acc: dict[str, Any],
+    ) -> None:
+        """Exact unit steps, layer by layer from the bottom, each on the activations that the
+        already refitted layers below *realise*.
+
+        The targets of every layer were chosen top-down with the pre-update weights. A refit
+        hidden layer rarely realises all of them (a target column need not be linearly
+        separable), so a layer above fitted to the *targets* would meet inputs it was not
+        fitted on; fitting it to the realised activations keeps the network consistent.
+        """
+        cfg = self.config
+        saved = [p.copy() for p in (*self.weights, *self.biases)]
+        before = np.count_nonzero(_predict_codes(self._forward(Xb)[-1]) != yb)
+        inp = Xb
+        for i in range(len(self.weights)):
+            G, K, U = fits[i]
+            if i:  # recompute the (fallback) gradient for the inputs this layer now sees
+                Z = inp @ self.weights[i].T + self.biases[i]
+                if i == len(self.weights) - 1:
+                    G = output_loss(Z, yb, cfg.loss, grad=True)[1] / Xb.shape[0]
+                else:
+                    G = U * unit_loss_grad(Z, K, self.levels[i], cfg.unit_loss, cfg.temperature)
+            self._unit_step(i, inp, G, yb, K, U, lr)
+            Znew = self._count_violated(i, inp, yb, K, acc)
+            if i < len(self.levels):
+                inp = _forward_levels(self.levels[i], Znew)[0]
+        after = np.count_nonzero(_predict_codes(self._forward(Xb)[-1]) != yb)
+        if after > before:
+            # the refits together lost ground on this batch: keep the previous network
+            # (a poor man's backtracking; the next batch or epoch tries other targets)
+            for dst, src in zip((*self.weights, *self.biases), saved, strict=True):
+                dst[...] = src
+            logger.debug("exact unit steps undone: batch errors %d -> %d", before, after)
+
+    def _count_violated(
+        self, i: int, inp: np.ndarray, yb: np.ndarray, K: np.ndarray | None, acc: dict[str, Any]
+    ) -> np.ndarray:
+        """Add layer ``i``'s fraction of missed targets after its update; its new ``Z``."""
+        Znew = inp @ self.weights[i].T + self.biases[i]
+        if i == len(self.weights) - 1:
+            miss = float(np.count_nonzero(_predict_codes(Znew) != yb))
+        else:
+            assert K is not None
+            miss = np.count_nonzero(_forward_levels(self.levels[i], Znew)[1] != K) / K.shape[1]
+        acc["violated"][i] += float(miss)
+        return Znew
 
     def _unit_step(
         self,
@@ -539,8 +662,17 @@ class FTPropTrainer:
                 method=cfg.unit_step,
                 time_limit=cfg.unit_time_limit,
             )
-            if fit is not None:
-                self.weights[i][j], self.biases[i][j] = fit
+            if fit is None:
+                continue
+            # keep the unit unless the refit realises at least as much of its (weighted)
+            # targets: the convex surrogate can lose to the current weights when the target
+            # column is not separable (the soft-margin fit may even be a constant)
+            w, b = fit
+            c = np.ones(T.shape[0]) if Uw is None else Uw[:, j]
+            t = T[:, j] > 0
+            missed_old = c @ (((A @ self.weights[i][j] + self.biases[i][j]) >= 0) != t)
+            if c @ (((A @ w + b) >= 0) != t) <= missed_old:
+                self.weights[i][j], self.biases[i][j] = w, b
         return True
 
 
@@ -561,6 +693,14 @@ class PropagatedTargets:
     target_step: str
 
 
+def _trained_settings(net: ThresholdNet) -> dict[str, Any]:
+    """``unit_loss`` / ``temperature`` recorded in an FTPROP-trained network's metadata."""
+    meta = net.metadata if isinstance(net.metadata, dict) else {}
+    found = dict(meta.get("config") or {}) if isinstance(meta.get("config"), dict) else {}
+    found.update({k: meta[k] for k in ("unit_loss", "temperature") if k in meta})
+    return {k: found[k] for k in ("unit_loss", "temperature") if found.get(k) is not None}
+
+
 def propagate_targets(
     net: ThresholdNet,
     X: Any,
@@ -568,11 +708,16 @@ def propagate_targets(
     *,
     target_step: str = "greedy",
     loss: str = "hinge",
-    unit_loss: str = "soft-hinge",
+    unit_loss: str | None = None,
+    temperature: float | None = None,
     exact_time_limit: float | None = 1.0,
 ) -> PropagatedTargets:
     """The targets FTPROP would set for ``net``'s hidden layers on ``(X, y)`` (one full-batch
     top-down pass with the network's own weights, no update).
+
+    ``unit_loss`` and the soft hinge's ``temperature`` (they shape the targets' weights,
+    and through them the targets of deeper layers) default to the settings the network was
+    trained with by FTPROP (its ``metadata``), else ``"soft-hinge"`` and 1.
 
     Examples
     --------
@@ -583,12 +728,14 @@ def propagate_targets(
     >>> pt.targets[0].shape
     (4, 2)
     """
+    trained = _trained_settings(net)
     cfg = FTPropConfig(
         hidden=net.hidden_sizes or (1,),
         activation=net.activation_names or "sign",
         target_step=target_step,
         loss=loss,
-        unit_loss=unit_loss,
+        unit_loss=trained.get("unit_loss", "soft-hinge") if unit_loss is None else unit_loss,
+        temperature=trained.get("temperature", 1.0) if temperature is None else temperature,
         exact_time_limit=exact_time_limit,
     ).validated()
     Xa, ya = check_X_y(net._check_X(X), y, min_classes=1)
@@ -617,7 +764,7 @@ def propagate_targets(
         inp = Xa.astype(np.float64) if i == 1 else np.asarray(post[i - 2], dtype=np.float64)
         res = _target_step(cfg, cfg.target_step, G, Ws[i], Ks[i - 1], lv, upper, inp)
         out_k[i - 1], out_u[i - 1] = res.K, res.weights
-        G = res.weights * unit_loss_grad(Zs[i - 1], res.K, lv, cfg.unit_loss)
+        G = res.weights * unit_loss_grad(Zs[i - 1], res.K, lv, cfg.unit_loss, cfg.temperature)
         upper = UpperLayer(
             W=Ws[i - 1],
             b=Bs[i - 1],
@@ -625,6 +772,7 @@ def propagate_targets(
             targets=res.K,
             weights=res.weights,
             levels=lv,
+            temperature=cfg.temperature,
         )
     return PropagatedTargets(
         targets=[lv.values[k] for lv, k in zip(levels, out_k, strict=True)],
@@ -678,7 +826,15 @@ def train_ftprop(
     targets: list[np.ndarray] = []
     if net.hidden_sizes:
         step = "gradient" if cfg.target_step == "gradient" else "greedy"
-        pt = propagate_targets(net, Xa, ya, target_step=step, unit_loss=cfg.unit_loss)
+        pt = propagate_targets(
+            net,
+            Xa,
+            ya,
+            target_step=step,
+            loss=cfg.loss,
+            unit_loss=cfg.unit_loss,
+            temperature=cfg.temperature,
+        )
         targets = pt.targets
     net.metadata.update({"history": trainer.history.to_dict(), "config": cfg.to_dict()})
     return SolveResult(

@@ -46,6 +46,7 @@ from mixedopt import activations as _act
 from mixedopt.errors import Error, ValidationError
 
 __all__ = [
+    "HINGE_C",
     "OUTPUT_LOSSES",
     "UNIT_LOSSES",
     "Levels",
@@ -63,6 +64,8 @@ logger = logging.getLogger(__name__)
 UNIT_LOSSES = ("soft-hinge", "hinge", "saturated-hinge", "linear")
 OUTPUT_LOSSES = ("hinge", "cross-entropy")
 _OUTPUT_ALIASES = {"log_loss": "cross-entropy", "log": "cross-entropy", "softmax": "cross-entropy"}
+#: loss weight ``C`` of the exact unit step's hinge / soft-margin fits (see fit_unit_exact)
+HINGE_C = 10.0
 _UNIT_ALIASES = {"softhinge": "soft-hinge", "sh": "soft-hinge", "sste": "saturated-hinge"}
 
 
@@ -253,11 +256,16 @@ def fit_unit_exact(
     *,
     method: str,
     time_limit: float | None,
+    C: float = HINGE_C,
 ) -> tuple[np.ndarray, float] | None:
     """Fit one sign unit to ±1 targets ``t`` on inputs ``A`` with :func:`mixedopt.fit_unit`.
 
-    Targets with zero weight are ignored. Returns ``(w, b)`` rescaled to unit norm, or None
-    when there is nothing to fit or the fit failed (the caller keeps the old weights).
+    Targets with zero weight are ignored; the others' weights are scaled to mean 1. ``C`` is
+    the loss weight of ``method="hinge"`` and of the LP's soft-margin fallback (the default
+    :data:`HINGE_C` = 10 keeps the fit close to the fewest weighted violations; with
+    ``fit_unit``'s own ``C = 1`` the L1 penalty often wins on small batches and the unit
+    collapses to a constant). Returns ``(w, b)`` rescaled to unit norm, or None when there
+    is nothing to fit or the fit failed (the caller keeps the old weights).
     """
     from mixedopt.perceptron import fit_unit
 
@@ -266,7 +274,9 @@ def fit_unit_exact(
         return None
     sw = None if weights is None else weights[keep] / weights[keep].mean()
     try:
-        fit = fit_unit(A[keep], t[keep], method=method, sample_weight=sw, time_limit=time_limit)
+        fit = fit_unit(
+            A[keep], t[keep], method=method, sample_weight=sw, C=C, time_limit=time_limit
+        )
     except Error as exc:  # a failed fit keeps the unit's weights; training goes on
         logger.warning("fit_unit(method=%r) failed, unit kept: %s", method, exc)
         return None
