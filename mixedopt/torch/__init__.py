@@ -48,7 +48,7 @@ from mixedopt.torch.capture import (
     load_history,
     save_history,
 )
-from mixedopt.torch.data import TensorData, load_data
+from mixedopt.torch.data import InputScaling, RawSplit, TensorData, load_data, raw_split
 from mixedopt.torch.export import (
     export_model,
     load_exported,
@@ -68,7 +68,9 @@ __all__ = [
     "RULES",
     "FTPRule",
     "FitResult",
+    "InputScaling",
     "ModelSummary",
+    "RawSplit",
     "Rule",
     "Staircase",
     "Step",
@@ -86,6 +88,7 @@ __all__ = [
     "load_exported",
     "load_history",
     "load_model",
+    "raw_split",
     "save_history",
     "save_model",
     "staircase",
