@@ -58,6 +58,16 @@ def read_network_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not path.exists():
         raise ModelFileError(f"model file {str(path)!r} does not exist.")
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ModelFileError(f"could not read model file {str(path)!r}: {exc}.") from exc
+    if magic != b"PK\x03\x04":  # every .npz is a zip archive
+        raise ModelFileError(
+            f"{str(path)!r} is not an .npz model file (not a zip archive: corrupt or another "
+            "format); give a file written by ThresholdNet.save or `mixedopt train --out`."
+        )
+    try:
         with np.load(path, allow_pickle=False) as z:
             files = set(z.files)
             if "__meta__" not in files:

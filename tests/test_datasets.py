@@ -621,3 +621,9 @@ def test_binarize_sign_zero_is_plus_one_and_errors():
         D.Binarizer().fit(X).transform(np.zeros((2, 3)))
     with pytest.raises(ValidationError, match="NaN"):
         D.binarize(np.array([[np.nan, 1.0]]))
+
+
+def test_two_moons_alias():
+    X, y = D.load("two-moons:n_samples=50")
+    X2, y2 = D.load("moons:n_samples=50")
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)

@@ -250,3 +250,15 @@ def test_random_validation():
     a = ThresholdNet.random([5, 4, 2], seed=3)
     assert a == ThresholdNet.random([5, 4, 2], seed=3)
     assert a != ThresholdNet.random([5, 4, 2], seed=4)
+
+
+def test_loading_a_non_npz_file_says_so(tmp_path):
+    bad = tmp_path / "notes.npz"
+    bad.write_text("not a model")
+    with pytest.raises(mo.ModelFileError, match=r"not an \.npz model file"):
+        mo.ThresholdNet.load(bad)
+
+
+def test_staircase_outputs_have_no_negative_zero():
+    v = mo.activations.get("staircase3")(np.array([-0.1, -1e-9, 0.0]))
+    assert not np.signbit(v).any()

@@ -52,6 +52,9 @@ _BUILTINS: dict[str, Callable[..., _Table]] = {
 
 _PARITY_RE = re.compile(r"^parity(\d+)$")
 
+#: other names users reach for ("two-moons" is normalised to "two_moons")
+_ALIASES = {"two_moons": "moons", "two_circles": "circles"}
+
 
 def available() -> list[str]:
     """Names of the built-in data sets, each loadable by :func:`load` without options.
@@ -91,6 +94,7 @@ def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, An
         )
     spec = name_or_path.strip()
     name, opts = _split_spec(spec)
+    name = _ALIASES.get(name, name)
     par = _PARITY_RE.match(name)
     if name in _BUILTINS or par is not None or name == "parity":
         if label_column != -1:

@@ -140,7 +140,11 @@ def run_solver(model: Any, ctx: SolveContext, decode, bound_of, source: str):
     if name in ("FEASIBLE", "UNKNOWN") and _stopped_by_sigint(solver, ctx, limit):
         ctx.interrupt()
     if name == "MODEL_INVALID":
-        raise SolverError(f"CP-SAT rejected the model: {model.Validate()}")
+        why = model.Validate() or (
+            "the model is valid, so a solver parameter is not: check the native options "
+            f"passed through ({str(solver.parameters).strip().replace(chr(10), '; ')})"
+        )
+        raise SolverError(f"CP-SAT rejected the model: {why}")
     return solver, name
 
 
