@@ -24,7 +24,11 @@ correct codes for violated examples, refit each unit — hinge LP for real weigh
 coordinate descent for discrete ones — and keep a unit's realised column when the total
 violation count drops; status FEASIBLE unless it reaches 0), ``"cpsat"`` (exact CP model,
 integral problems), ``"scip"`` (exact MIP, any domain; indicator constraints when the
-weights are unbounded) and ``"brute"`` (exhaustive oracle for tiny batches). Every answer is
+weights are unbounded) and ``"brute"`` (exhaustive oracle for tiny batches). There is no
+``"maxsat"`` target backend: the layer problem couples each unit's weights to its targets
+through linear inequalities over real or integer inputs, which a MaxSAT encoding only
+reaches through large pseudo-Boolean sums; CP-SAT handles the same integral problems
+natively (use ``train_exact(backend="maxsat")`` for whole ±1-input networks). Every answer is
 verified: the returned ``weights``/``biases`` realise the returned targets by the true forward
 pass and ``n_violated`` is recounted.
 
