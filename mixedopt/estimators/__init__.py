@@ -8,6 +8,11 @@ They follow scikit-learn's conventions (keyword-only parameters stored by ``__in
 fitted attributes ending in ``_``, ``ConvergenceWarning``) and work in ``Pipeline`` and
 ``GridSearchCV``. Each keeps its network in ``net_``.
 
+Only :class:`FTPropClassifier` has ``partial_fit``: it learns from mini-batches anyway. An
+exact or convex solve is a statement about one whole training set (a proven optimum, a
+global minimiser), which batch-by-batch updates would void; refit on the union instead, with
+``warm_start=True`` on :class:`ExactThresholdClassifier` to start from the previous network.
+
 Examples
 --------
 >>> from sklearn.pipeline import make_pipeline
