@@ -11,6 +11,7 @@ import mixedopt as mo
 from mixedopt.errors import ValidationError
 from mixedopt.train.ftprop import FTPropTrainer, propagate_targets, train_ftprop
 from mixedopt.train.ftprop_config import FTPropConfig, History
+from mixedopt.train.unitsteps import levels_of, unit_loss_grad
 
 
 def _blobs(n=200, d=4, seed=0):
@@ -299,3 +300,177 @@ def test_exact_unit_step_fits_separable_data(step):
         X, y, hidden=[3], unit_step="lp", target_step=step, batch_size=None, max_iter=10
     )
     assert res.n_errors == 0
+
+
+# ------------------------------------------------------------- exact unit steps (lp / hinge)
+@pytest.mark.parametrize("method", ["lp", "hinge"])
+@pytest.mark.parametrize("step", ["greedy", "exact"])
+@pytest.mark.parametrize(("data", "width"), [("xor", 8), ("parity3", 8)])
+def test_exact_unit_step_learns_xor_and_parity(method, step, data, width):
+    # the layers are refitted bottom-up on the activations the refitted layers below realise
+    # (fitting the output layer to the hidden *targets* left it facing inputs it was not
+    # fitted on, and XOR stayed at 2 errors)
+    X, y = mo.datasets.load(data)
+    res = train_ftprop(
+        X,
+        y,
+        hidden=[width],
+        unit_step=method,
+        target_step=step,
+        batch_size=None,
+        max_iter=150,
+        random_state=0,
+    )
+    assert res.n_errors == 0
+    assert res.net.n_errors(X, y) == 0
+
+
+@pytest.mark.parametrize("method", ["lp", "hinge"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_unit_step_never_loses_training_accuracy_on_full_batches(method, seed):
+    # an update that raises the batch's errors is undone, so with one batch per epoch the
+    # training accuracy (measured before each epoch's update) never falls
+    X, y = mo.datasets.load("xor")
+    tr = FTPropTrainer(
+        hidden=[4],
+        unit_step=method,
+        target_step="greedy",
+        batch_size=None,
+        max_iter=40,
+        n_iter_no_change=1000,
+        random_state=seed,
+    )
+    tr.fit(X, y)
+    acc = tr.history.train_accuracy
+    assert all(a <= b for a, b in itertools.pairwise(acc))
+    assert tr.net().score(X, y) >= acc[-1]
+
+
+# --------------------------------------------------------------------------- warm start
+def _quiet_fit(clf, X, y):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [({"hidden": (6,)}, "hidden"), ({"activation": "staircase3"}, "activation")],
+)
+def test_warm_start_with_a_new_architecture_reinitialises(change, match):
+    X, y = mo.datasets.load("breast_cancer")
+    clf = mo.FTPropClassifier(hidden=(4,), max_iter=2, warm_start=True, random_state=0)
+    _quiet_fit(clf, X, y)
+    clf.set_params(**change)
+    with pytest.warns(UserWarning, match=f"warm start ignored: {match}"):
+        _quiet_fit(clf, X, y)
+    hidden = change.get("hidden", (4,))
+    act = change.get("activation", "sign")
+    assert clf.net_.sizes == [30, *hidden, 1]
+    assert clf.net_.activation_names == [act]
+    assert [lv.name for lv in clf._trainer.levels] == [act]  # trained with those levels
+    assert clf.n_iter_ == 2  # a fresh network
+    levels = set(np.unique(clf.net_.activations(X)[0]).tolist())
+    assert levels <= ({-1.0, 1.0} if act == "sign" else {0.0, 1 / 3, 2 / 3, 1.0})
+
+
+def test_warm_start_with_other_features_reinitialises():
+    X, y = mo.datasets.load("breast_cancer")
+    clf = mo.FTPropClassifier(hidden=(4,), max_iter=2, warm_start=True, random_state=0)
+    _quiet_fit(clf, X, y)
+    with pytest.warns(UserWarning, match="number of features"):
+        _quiet_fit(clf, X[:, :5], y)
+    assert clf.net_.sizes == [5, 4, 1] and clf.n_features_in_ == 5
+    assert clf.predict(X[:, :5]).shape == y.shape
+
+
+def test_warm_start_applies_new_training_settings():
+    import warnings
+
+    X, y = mo.datasets.load("breast_cancer")
+    clf = mo.FTPropClassifier(hidden=(4,), max_iter=2, warm_start=True, random_state=0)
+    _quiet_fit(clf, X, y)
+    assert type(clf._trainer._opt).__name__ == "Adam"
+    w = clf.net_.weights[0].copy()
+    clf.set_params(optimizer="sgd", learning_rate=0.002, weight_decay=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no re-initialisation
+        _quiet_fit(clf, X, y)
+    opt = clf._trainer._opt
+    assert type(opt).__name__ == "Sgd" and opt.weight_decay == 1e-3
+    assert clf.n_iter_ == 4 and clf.history_.learning_rate[-2:] == [0.002, 0.002]
+    assert not np.array_equal(w, clf.net_.weights[0])
+
+
+def test_warm_start_standardize_change_keeps_the_function():
+    from dataclasses import replace
+
+    X, y = _blobs()
+    X = X * 10 + 3
+    tr = FTPropTrainer(hidden=[4], max_iter=3, random_state=0).fit(X, y)
+    before = tr.net().decision_function(X)
+    tr.config = replace(tr.config, standardize=False)
+    tr._sync_settings(X)
+    assert np.allclose(tr.mean, 0.0) and np.allclose(tr.std, 1.0)
+    assert np.allclose(tr.net().decision_function(X), before)
+    tr.fit(X, y, warm_start=True)
+    assert tr.epochs_done == 6
+
+
+def test_partial_fit_rejects_a_changed_network():
+    X, y = mo.datasets.load("breast_cancer")
+    clf = mo.FTPropClassifier(hidden=(4,), random_state=0)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    with pytest.raises(ValidationError, match=r"5 features.*expecting 30"):
+        clf.partial_fit(X[:, :5], y)
+    clf.set_params(hidden=(6,))
+    with pytest.raises(ValidationError, match=r"hidden \(\(4,\) -> \(6,\)\)"):
+        clf.partial_fit(X, y)
+    clf.set_params(hidden=(4,), learning_rate=0.5)
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 2 and clf.history_.learning_rate[-1] == 0.5
+    tr = FTPropTrainer(hidden=[4])
+    tr.partial_fit(X, y, classes=np.unique(y))
+    with pytest.raises(ValidationError, match="number of features"):
+        tr.partial_fit(X[:, :5], y)
+
+
+# ---------------------------------------------------------------- propagate_targets options
+def test_propagate_targets_uses_the_soft_hinge_temperature():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1, -1)
+    net = mo.ThresholdNet.random([3, 5, 4, 1], seed=1)
+    tau = 3.0
+    pt = propagate_targets(net, X, y, target_step="gradient", temperature=tau)
+    # oracle: the layer-0 targets / weights from layer 1's weighted soft-hinge gradient at τ
+    pre = net.forward(X)[0]
+    lv = levels_of("sign")
+    G1 = pt.weights[1] * unit_loss_grad(np.asarray(pre[1]), pt.levels[1], lv, "soft-hinge", tau)
+    D0 = G1 @ np.asarray(net.weights[1], dtype=float)
+    assert np.allclose(pt.weights[0], np.abs(D0))
+    plain = propagate_targets(net, X, y, target_step="gradient")
+    assert not np.allclose(plain.weights[0], pt.weights[0])
+    # a network trained with a temperature records it and is inspected with it
+    net.metadata["temperature"] = tau
+    again = propagate_targets(net, X, y, target_step="gradient")
+    assert np.allclose(again.weights[0], pt.weights[0])
+    for got, want in zip(
+        propagate_targets(net, X, y, target_step="greedy").weights,
+        propagate_targets(net, X, y, target_step="greedy", temperature=tau).weights,
+        strict=True,
+    ):
+        assert np.allclose(got, want)
+
+
+def test_trained_network_records_its_unit_loss_settings():
+    X, y = _blobs()
+    res = train_ftprop(X, y, hidden=[4], max_iter=2, temperature=2.0, random_state=0)
+    assert res.net.metadata["temperature"] == 2.0
+    assert res.net.metadata["unit_loss"] == "soft-hinge"
+    pt = propagate_targets(res.net, X, y, target_step="gradient", loss="cross-entropy")
+    assert all(np.array_equal(a, b) for a, b in zip(pt.targets, res.targets, strict=True))
