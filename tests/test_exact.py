@@ -255,3 +255,16 @@ def test_cli_solve_bad_input(args):
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 2
     assert "error" in r.output.lower()
+
+
+def test_auto_keeps_the_heuristic_when_the_model_is_too_big(monkeypatch):
+    import mixedopt.train.exact as engine
+
+    monkeypatch.setattr(engine, "MODEL_MAX_CELLS", 10)
+    X, y, _ = mo.datasets.planted(m=40, d=2, h=2, noise=0.15, seed=0)
+    res = mo.train_exact(X, y, hidden=[2], backend="scip", time_limit=3, seed=0)
+    phases = [p["phase"] for p in res.info["phases"]]
+    assert phases == ["heuristic", "heuristic"], phases
+    assert res.method == "auto:heuristic"
+    assert res.objective == res.net.n_errors(X, y) and res.status is Status.FEASIBLE
+    assert res.wall_time <= 4.5

@@ -11,7 +11,9 @@
    of :data:`ENGINE_METHODS` that covers the problem (the dichotomy search of
    :mod:`mixedopt.solvers.dichotomy`, the CP-SAT table model of
    :mod:`mixedopt.solvers.cpsat_table`), else the backend's monolithic model — hinted with
-   the heuristic's net, with the rest of the time limit;
+   the heuristic's net, with the rest of the time limit; when only a CP-SAT/MIP model
+   applies and the problem has more than :data:`MODEL_MAX_CELLS` example x hidden-unit
+   cells, the local search keeps the whole limit instead (such models bound nothing there);
 3. the best net of all phases is **re-evaluated with the true forward pass**; the bound
    is the best proven one; ``OPTIMAL`` only if they meet;
 4. a zero-error request (``weights`` / ``margin``) proven infeasible gets a small
@@ -82,6 +84,11 @@ CPSAT_METHODS = ("table",)
 HEURISTIC_SHARE = 0.2
 HEURISTIC_MAX_S = 20.0
 HEURISTIC_S_PER_EXAMPLE = 0.01
+#: ``method="auto"`` skips a CP-SAT/MIP exact phase (monolithic or table model) above this
+#: many example x hidden-unit cells and lets the heuristic run to the limit: those models
+#: proved nothing (bound 0) at 200 x 3 in 60 s and the monolithic one found no net at all
+#: at 1,000 x 5 (``results/bench_exact.md``), so they would only take time from the search
+MODEL_MAX_CELLS = 2000
 #: the heuristic phase also ends after this many perturbations without progress
 HEURISTIC_MAX_STALL = 100
 
@@ -142,6 +149,12 @@ def _auto_exact_method(problem: TrainingProblem, backend: str, native: dict[str,
             if _engine_applies(name, problem):
                 return name
     return "monolithic"
+
+
+def _too_big(problem: TrainingProblem) -> bool:
+    """Whether a CP-SAT / MIP model of ``problem`` (monolithic or table) is far past what it
+    can bound in practice (:data:`MODEL_MAX_CELLS` example x hidden-unit cells)."""
+    return problem.n_samples * sum(problem.hidden) > MODEL_MAX_CELLS
 
 
 def heuristic_budget(problem: TrainingProblem, time_limit: float | None) -> float:
@@ -368,9 +381,26 @@ def solve_problem(
                     label = "auto:heuristic"
                 else:
                     sub = _auto_exact_method(problem, backend, native)
-                    exact = _run_exact(problem, ctx, backend, sub, hint, native)
-                    phases.append(_phase_info(sub, exact))
-                    label = f"auto:{'heuristic+' if heur is not None else ''}{sub}"
+                    if sub in ("monolithic", "table") and heur is not None and _too_big(problem):
+                        # only a CP-SAT/MIP model applies and it is far past what it can
+                        # bound: the heuristic keeps the whole limit instead
+                        logger.info(
+                            "auto: %d examples x %d hidden units is beyond the %s model "
+                            "(> %d cells); the local search continues instead",
+                            problem.n_samples,
+                            sum(problem.hidden),
+                            sub,
+                            MODEL_MAX_CELLS,
+                        )
+                        ctx.options = replace(ctx.options, warm_start=ctx.best_net)
+                        more = _run_heuristic(problem, ctx, ctx.time_left(), stall=False)
+                        if more is not None:
+                            phases.append(_phase_info("heuristic", more))
+                        label = "auto:heuristic"
+                    else:
+                        exact = _run_exact(problem, ctx, backend, sub, hint, native)
+                        phases.append(_phase_info(sub, exact))
+                        label = f"auto:{'heuristic+' if heur is not None else ''}{sub}"
             else:
                 exact = _run_exact(problem, ctx, backend, method, hint, native)
                 phases.append(_phase_info(method, exact))
