@@ -296,7 +296,7 @@ def test_log_callback_gets_progress_lines_from_every_backend(backend):
         weights="ternary",
         backend=backend,
         method="monolithic",
-        time_limit=5,
+        time_limit=2 if backend == "greedy" else 5,  # greedy proves nothing: runs to the limit
         log_callback=lines.append,
     )
     ours = [ln for ln in lines if ln.startswith("[mixedopt]")]
