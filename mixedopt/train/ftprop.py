@@ -19,6 +19,13 @@ With ``target_step="gradient"`` and ``unit_loss="soft-hinge"`` on sign units thi
 backpropagation with ``tanh'`` as surrogate derivative (notes §3.1); ``"saturated-hinge"``
 gives the saturated straight-through estimator and ``"linear"`` the plain one.
 
+Layout: this module holds :class:`FTPropTrainer` (state, epochs, ``fit`` /
+``partial_fit``) and :func:`train_ftprop`; the per-batch weight updates are in
+:mod:`~mixedopt.train.ftprop_batch`, the forward helpers in :mod:`~mixedopt.train.ftprop_forward`,
+target-step dispatch and :func:`propagate_targets` in :mod:`~mixedopt.train.ftprop_targets`,
+the per-epoch metrics in :mod:`~mixedopt.train.ftprop_metrics`, the settings and
+:class:`History` in :mod:`~mixedopt.train.ftprop_config`.
+
 Conventions: sign(0) = +1 (the paper's code uses -1); a binary problem has one output unit
 (class ``classes[1]`` iff ``z >= 0``), a multi-class problem one unit per class (argmax).
 
@@ -39,7 +46,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -50,8 +57,20 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.result import SolveResult, Status
 from mixedopt.train._optim import learning_rate, make_optimizer
+from mixedopt.train.ftprop_batch import MiniBatchUpdate
 from mixedopt.train.ftprop_config import FTPropConfig, History
-from mixedopt.train.targetsteps import (
+
+# the "noqa: F401" imports keep importable from here the names this module held or imported
+# before its forward helpers, target propagation, metrics and batch update got modules
+from mixedopt.train.ftprop_forward import _forward_levels, _predict_codes  # noqa: F401
+from mixedopt.train.ftprop_metrics import epoch_record, new_epoch_stats
+from mixedopt.train.ftprop_targets import (  # noqa: F401
+    PropagatedTargets,
+    _target_step,
+    _trained_settings,
+    propagate_targets,
+)
+from mixedopt.train.targetsteps import (  # noqa: F401
     TargetStepResult,
     UpperLayer,
     complete_targets,
@@ -59,7 +78,7 @@ from mixedopt.train.targetsteps import (
     gradient_targets,
     greedy_targets,
 )
-from mixedopt.train.unitsteps import (
+from mixedopt.train.unitsteps import (  # noqa: F401
     Levels,
     fit_unit_exact,
     levels_of,
@@ -81,56 +100,7 @@ logger = logging.getLogger(__name__)
 EpochCallback = Callable[[dict[str, Any]], Any]
 
 
-def _forward_levels(lv: Levels, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Activation values (float64) and level indices (int8) of pre-activations ``Z``."""
-    if lv.binary:
-        k = (Z >= lv.thresholds[0]).astype(np.int8)
-        return lv.values[k], k
-    n = lv.n_levels - 1
-    k = np.clip(np.ceil(Z * (n - 1)), 0, n).astype(np.int8)
-    return k / n, k
-
-
-def _predict_codes(Z: np.ndarray) -> np.ndarray:
-    if Z.shape[1] == 1:
-        return (Z[:, 0] >= 0).astype(np.int64)
-    return np.argmax(Z, axis=1)
-
-
-def _target_step(
-    cfg: FTPropConfig,
-    step: str,
-    G: np.ndarray,
-    W: np.ndarray,
-    K_cur: np.ndarray,
-    lv: Levels,
-    upper: UpperLayer,
-    inputs: np.ndarray | None = None,
-) -> TargetStepResult:
-    if step == "gradient":
-        return gradient_targets(G @ W, K_cur, lv)
-    if step == "greedy":
-        res = greedy_targets(K_cur, lv, upper, max_rounds=cfg.max_flips)
-        if cfg.complete_targets:
-            res.K, res.weights = complete_targets(res.K, lv, upper)
-        return res
-    res = exact_targets(
-        K_cur,
-        lv,
-        upper,
-        time_limit=cfg.exact_time_limit,
-        enum_limit=cfg.exact_enum_limit,
-        backend=cfg.exact_backend,
-        max_rounds=cfg.max_flips,
-        inputs=inputs,
-        seed=cfg.random_state if isinstance(cfg.random_state, int) else 0,
-    )
-    if cfg.complete_targets:
-        res.K, res.weights = complete_targets(res.K, lv, upper)
-    return res
-
-
-class FTPropTrainer:
+class FTPropTrainer(MiniBatchUpdate):
     """Stateful FTPROP-MB trainer (what :class:`mixedopt.FTPropClassifier` wraps).
 
     Parameters
@@ -441,42 +411,22 @@ class FTPropTrainer:
         n = Xs.shape[0]
         bs = n if cfg.batch_size is None else min(cfg.batch_size, n)
         perm = self._rng.permutation(n)
-        n_hidden = len(self.levels)
-        acc = {
-            "loss": 0.0,
-            "correct": 0,
-            "violated": np.zeros(n_hidden + 1),
-            "flipped": np.zeros(n_hidden),
-            "objective": np.zeros(n_hidden),
-            "greedy": np.zeros(n_hidden),
-            "improved": np.zeros(n_hidden, dtype=np.int64),
-            "batches": 0,
-            "status": {},
-        }
+        acc = new_epoch_stats(len(self.levels))
         # small matrices: one BLAS thread is several times faster than a contended pool
         with one_blas_thread():
             for s in range(0, n, bs):
                 idx = perm[s : s + bs]
                 self._batch(Xs[idx], codes[idx], lr, acc)
         self.epochs_done += 1
-        rec: dict[str, Any] = {
-            "epoch": self.epochs_done,
-            "loss": acc["loss"] / n,
-            "train_accuracy": acc["correct"] / n,
-            "val_loss": None,
-            "val_accuracy": None,
-            "learning_rate": lr,
+        rec = epoch_record(
+            acc,
+            n=n,
+            epoch=self.epochs_done,
+            learning_rate=lr,
             # cumulative training seconds over every fit / partial_fit call
-            "time": (self.history.time[-1] if self.history.time else 0.0)
+            seconds=(self.history.time[-1] if self.history.time else 0.0)
             + (time.perf_counter() - t_epoch),
-            "violated": (acc["violated"] / n).tolist(),
-            "flipped": (acc["flipped"] / n).tolist(),
-            "target_objective": acc["objective"].tolist(),
-            "greedy_objective": acc["greedy"].tolist(),
-            "exact_improved": acc["improved"].tolist(),
-            "n_batches": acc["batches"],
-            "exact_status": dict(acc["status"]),
-        }
+        )
         if Xv is not None and yv is not None:
             Z = self._forward(Xv)[-1]
             rec["val_loss"] = float(output_loss(Z, yv, cfg.loss)[0].mean())
@@ -484,303 +434,6 @@ class FTPropTrainer:
         self.history.append(rec)
         logger.debug("epoch %d: %s", self.epochs_done, rec)
         return rec
-
-    def _forward(self, Xs: np.ndarray) -> list[np.ndarray]:
-        a, Zs = Xs, []
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            Z = a @ w.T + b
-            Zs.append(Z)
-            if i < len(self.levels):
-                a = _forward_levels(self.levels[i], Z)[0]
-        return Zs
-
-    def _batch(self, Xb: np.ndarray, yb: np.ndarray, lr: float, acc: dict[str, Any]) -> None:
-        cfg = self.config
-        W, Bs, levels = self.weights, self.biases, self.levels
-        L = len(W)
-        B = Xb.shape[0]
-        A, Zs, Ks = [Xb], [], []
-        for i in range(L):
-            Z = A[i] @ W[i].T + Bs[i]
-            Zs.append(Z)
-            if i < L - 1:
-                a, k = _forward_levels(levels[i], Z)
-                A.append(a)
-                Ks.append(k)
-        acc["batches"] += 1
-        rows, gz = output_loss(Zs[-1], yb, cfg.loss, grad=True)
-        acc["loss"] += float(rows.sum())
-        acc["correct"] += int(np.sum(_predict_codes(Zs[-1]) == yb))
-        G = gz / B
-        upper = UpperLayer(W=W[-1], b=Bs[-1], loss=cfg.loss, y=yb, scale=1.0 / B)
-        K_l = U_l = None
-        fits: list[Any] = [None] * L
-        for i in range(L - 1, -1, -1):
-            G_below = next_upper = K = U = None
-            if i > 0:
-                lv = levels[i - 1]
-                res = _target_step(cfg, cfg.target_step, G, W[i], Ks[i - 1], lv, upper, A[i - 1])
-                K, U = res.K, res.weights
-                if not cfg.scale_by_grad_out:
-                    U = (U > 0) / B
-                acc["flipped"][i - 1] += float(np.count_nonzero(K != Ks[i - 1])) / K.shape[1]
-                if cfg.target_step != "gradient":
-                    acc["objective"][i - 1] += res.objective
-                if cfg.target_step == "exact":
-                    acc["status"][res.status] = acc["status"].get(res.status, 0) + 1
-                    g = res.info["greedy_objective"]
-                    acc["greedy"][i - 1] += g
-                    acc["improved"][i - 1] += int(res.objective < g - 1e-12 * (1.0 + abs(g)))
-                G_below = U * unit_loss_grad(Zs[i - 1], K, lv, cfg.unit_loss, cfg.temperature)
-                next_upper = UpperLayer(
-                    W=W[i - 1],
-                    b=Bs[i - 1],
-                    loss=cfg.unit_loss,
-                    targets=K,
-                    weights=U,
-                    levels=lv,
-                    temperature=cfg.temperature,
-                )
-            if cfg.unit_step == "gradient":
-                # gradient steps read the activations of the layer below (pre-update weights
-                # everywhere, so the order of the updates does not matter)
-                self._unit_step(i, A[i], G, yb, K_l, U_l, lr)
-                self._count_violated(i, A[i], yb, K_l, acc)
-            else:
-                fits[i] = (G, K_l, U_l)
-            G, upper, K_l, U_l = G_below, next_upper, K, U
-        if cfg.unit_step != "gradient":
-            self._refit_bottom_up(Xb, yb, fits, lr, acc)
-
-    def _refit_bottom_up(
-        self,
-        Xb: np.ndarray,
-        yb: np.ndarray,
-        fits: list[Any],
-        lr: float,
-        acc: dict[str, Any],
-    ) -> None:
-        """Exact unit steps, layer by layer from the bottom, each on the activations that the
-        already refitted layers below *realise*.
-
-        The targets of every layer were chosen top-down with the pre-update weights. A refit
-        hidden layer rarely realises all of them (a target column need not be linearly
-        separable), so a layer above fitted to the *targets* would meet inputs it was not
-        fitted on; fitting it to the realised activations keeps the network consistent.
-        """
-        cfg = self.config
-        saved = [p.copy() for p in (*self.weights, *self.biases)]
-        before = np.count_nonzero(_predict_codes(self._forward(Xb)[-1]) != yb)
-        inp = Xb
-        for i in range(len(self.weights)):
-            G, K, U = fits[i]
-            if i:  # recompute the (fallback) gradient for the inputs this layer now sees
-                Z = inp @ self.weights[i].T + self.biases[i]
-                if i == len(self.weights) - 1:
-                    G = output_loss(Z, yb, cfg.loss, grad=True)[1] / Xb.shape[0]
-                else:
-                    G = U * unit_loss_grad(Z, K, self.levels[i], cfg.unit_loss, cfg.temperature)
-            self._unit_step(i, inp, G, yb, K, U, lr)
-            Znew = self._count_violated(i, inp, yb, K, acc)
-            if i < len(self.levels):
-                inp = _forward_levels(self.levels[i], Znew)[0]
-        after = np.count_nonzero(_predict_codes(self._forward(Xb)[-1]) != yb)
-        if after > before:
-            # the refits together lost ground on this batch: keep the previous network
-            # (a poor man's backtracking; the next batch or epoch tries other targets)
-            for dst, src in zip((*self.weights, *self.biases), saved, strict=True):
-                dst[...] = src
-            logger.debug("exact unit steps undone: batch errors %d -> %d", before, after)
-
-    def _count_violated(
-        self, i: int, inp: np.ndarray, yb: np.ndarray, K: np.ndarray | None, acc: dict[str, Any]
-    ) -> np.ndarray:
-        """Add layer ``i``'s fraction of missed targets after its update; its new ``Z``."""
-        Znew = inp @ self.weights[i].T + self.biases[i]
-        if i == len(self.weights) - 1:
-            miss = float(np.count_nonzero(_predict_codes(Znew) != yb))
-        else:
-            assert K is not None
-            miss = np.count_nonzero(_forward_levels(self.levels[i], Znew)[1] != K) / K.shape[1]
-        acc["violated"][i] += float(miss)
-        return Znew
-
-    def _unit_step(
-        self,
-        i: int,
-        A: np.ndarray,
-        G: np.ndarray,
-        yb: np.ndarray,
-        K: np.ndarray | None,
-        U: np.ndarray | None,
-        lr: float,
-    ) -> None:
-        cfg = self.config
-        W, b = self.weights[i], self.biases[i]
-        output = i == len(self.weights) - 1
-        if cfg.unit_step != "gradient" and self._exact_unit_step(i, A, yb, K, U):
-            return
-        for r in range(cfg.unit_updates):
-            if r:
-                Z = A @ W.T + b
-                if output:
-                    G = output_loss(Z, yb, cfg.loss, grad=True)[1] / A.shape[0]  # type: ignore[operator]
-                else:
-                    assert K is not None and U is not None
-                    G = U * unit_loss_grad(Z, K, self.levels[i], cfg.unit_loss, cfg.temperature)
-            self._opt.step([W, b], [G.T @ A, G.sum(axis=0)], lr, index=(2 * i, 2 * i + 1))
-        if cfg.max_norm is not None and not output:
-            # sign units are invariant to scaling (w, b) up: bounding the norm only keeps
-            # the pre-activations where the unit loss still has slope
-            norm = np.sqrt(np.einsum("ij,ij->i", W, W) + b * b)
-            f = np.minimum(1.0, cfg.max_norm / np.maximum(norm, 1e-300))
-            W *= f[:, None]
-            b *= f
-
-    def _exact_unit_step(
-        self, i: int, A: np.ndarray, yb: np.ndarray, K: np.ndarray | None, U: np.ndarray | None
-    ) -> bool:
-        """Refit every unit of layer ``i`` with fit_unit; False when not applicable."""
-        cfg = self.config
-        output = i == len(self.weights) - 1
-        if output:
-            if self.weights[i].shape[0] != 1:
-                return False
-            T = (2 * yb - 1)[:, None]
-            Uw = None
-        else:
-            if not self.levels[i].binary:
-                return False
-            assert K is not None
-            T = 2 * K.astype(np.int64) - 1
-            Uw = U
-        for j in range(T.shape[1]):
-            fit = fit_unit_exact(
-                A,
-                T[:, j],
-                None if Uw is None else Uw[:, j],
-                method=cfg.unit_step,
-                time_limit=cfg.unit_time_limit,
-            )
-            if fit is None:
-                continue
-            # keep the unit unless the refit realises at least as much of its (weighted)
-            # targets: the convex surrogate can lose to the current weights when the target
-            # column is not separable (the soft-margin fit may even be a constant)
-            w, b = fit
-            c = np.ones(T.shape[0]) if Uw is None else Uw[:, j]
-            t = T[:, j] > 0
-            missed_old = c @ (((A @ self.weights[i][j] + self.biases[i][j]) >= 0) != t)
-            if c @ (((A @ w + b) >= 0) != t) <= missed_old:
-                self.weights[i][j], self.biases[i][j] = w, b
-        return True
-
-
-# ---------------------------------------------------------------------- targets of a net
-@dataclass
-class PropagatedTargets:
-    """Targets that one top-down target step sets for every hidden layer of a network.
-
-    ``targets[l]`` holds activation *values* (``±1`` for sign units), ``levels[l]`` the
-    level indices, ``weights[l]`` the per-target weights, ``activations[l]`` the realised
-    activations; each of shape ``(n_samples, n_units)``.
-    """
-
-    targets: list[np.ndarray]
-    levels: list[np.ndarray]
-    weights: list[np.ndarray]
-    activations: list[np.ndarray]
-    target_step: str
-
-
-def _trained_settings(net: ThresholdNet) -> dict[str, Any]:
-    """``unit_loss`` / ``temperature`` recorded in an FTPROP-trained network's metadata."""
-    meta = net.metadata if isinstance(net.metadata, dict) else {}
-    found = dict(meta.get("config") or {}) if isinstance(meta.get("config"), dict) else {}
-    found.update({k: meta[k] for k in ("unit_loss", "temperature") if k in meta})
-    return {k: found[k] for k in ("unit_loss", "temperature") if found.get(k) is not None}
-
-
-def propagate_targets(
-    net: ThresholdNet,
-    X: Any,
-    y: Any,
-    *,
-    target_step: str = "greedy",
-    loss: str = "hinge",
-    unit_loss: str | None = None,
-    temperature: float | None = None,
-    exact_time_limit: float | None = 1.0,
-) -> PropagatedTargets:
-    """The targets FTPROP would set for ``net``'s hidden layers on ``(X, y)`` (one full-batch
-    top-down pass with the network's own weights, no update).
-
-    ``unit_loss`` and the soft hinge's ``temperature`` (they shape the targets' weights,
-    and through them the targets of deeper layers) default to the settings the network was
-    trained with by FTPROP (its ``metadata``), else ``"soft-hinge"`` and 1.
-
-    Examples
-    --------
-    >>> import mixedopt as mo
-    >>> X, y = mo.datasets.load("xor")
-    >>> net = mo.ThresholdNet.random([2, 2, 1], seed=0)
-    >>> pt = propagate_targets(net, X, y)
-    >>> pt.targets[0].shape
-    (4, 2)
-    """
-    trained = _trained_settings(net)
-    cfg = FTPropConfig(
-        hidden=net.hidden_sizes or (1,),
-        activation=net.activation_names or "sign",
-        target_step=target_step,
-        loss=loss,
-        unit_loss=trained.get("unit_loss", "soft-hinge") if unit_loss is None else unit_loss,
-        temperature=trained.get("temperature", 1.0) if temperature is None else temperature,
-        exact_time_limit=exact_time_limit,
-    ).validated()
-    Xa, ya = check_X_y(net._check_X(X), y, min_classes=1)
-    classes = np.asarray(net.classes)
-    order = np.argsort(classes, kind="stable")
-    pos = np.clip(np.searchsorted(classes[order], ya), 0, classes.size - 1)
-    codes = order[pos]
-    if np.any(classes[codes] != ya):
-        raise ValidationError(
-            f"y holds labels that the network does not know; its classes are {classes.tolist()}."
-        )
-    pre, post = net.forward(Xa)
-    Ws = [np.asarray(w, dtype=np.float64) for w in net.weights]
-    Bs = [np.asarray(b, dtype=np.float64) for b in net.biases]
-    Zs = [np.asarray(z, dtype=np.float64) for z in pre]
-    levels = [levels_of(a) for a in net.activation_names]
-    Ks = [lv.index(a) for lv, a in zip(levels, post, strict=True)]
-    n = Xa.shape[0]
-    _, gz = output_loss(Zs[-1], codes, cfg.loss, grad=True)
-    G = gz / n
-    upper = UpperLayer(W=Ws[-1], b=Bs[-1], loss=cfg.loss, y=codes, scale=1.0 / n)
-    out_k: list[np.ndarray] = [np.empty(0)] * len(levels)
-    out_u: list[np.ndarray] = [np.empty(0)] * len(levels)
-    for i in range(len(Ws) - 1, 0, -1):
-        lv = levels[i - 1]
-        inp = Xa.astype(np.float64) if i == 1 else np.asarray(post[i - 2], dtype=np.float64)
-        res = _target_step(cfg, cfg.target_step, G, Ws[i], Ks[i - 1], lv, upper, inp)
-        out_k[i - 1], out_u[i - 1] = res.K, res.weights
-        G = res.weights * unit_loss_grad(Zs[i - 1], res.K, lv, cfg.unit_loss, cfg.temperature)
-        upper = UpperLayer(
-            W=Ws[i - 1],
-            b=Bs[i - 1],
-            loss=cfg.unit_loss,
-            targets=res.K,
-            weights=res.weights,
-            levels=lv,
-            temperature=cfg.temperature,
-        )
-    return PropagatedTargets(
-        targets=[lv.values[k] for lv, k in zip(levels, out_k, strict=True)],
-        levels=out_k,
-        weights=out_u,
-        activations=[np.asarray(p) for p in post],
-        target_step=cfg.target_step,
-    )
 
 
 # ------------------------------------------------------------------------- entry point
