@@ -474,3 +474,10 @@ def test_trained_network_records_its_unit_loss_settings():
     assert res.net.metadata["unit_loss"] == "soft-hinge"
     pt = propagate_targets(res.net, X, y, target_step="gradient", loss="cross-entropy")
     assert all(np.array_equal(a, b) for a, b in zip(pt.targets, res.targets, strict=True))
+
+
+def test_every_lazy_name_of_mixedopt_train_resolves():
+    import mixedopt.train as train
+
+    for name in train.__all__:
+        assert getattr(train, name) is not None, name

@@ -25,7 +25,7 @@ _LAZY: dict[str, str] = {
     "convex": "mixedopt.train.convex",
     "train_ftprop": "mixedopt.train.ftprop",
     "FTPropConfig": "mixedopt.train.ftprop",
-    "FTPropState": "mixedopt.train.ftprop",
+    "FTPropTrainer": "mixedopt.train.ftprop",
     "History": "mixedopt.train.ftprop",
     "propagate_targets": "mixedopt.train.ftprop",
     "train_exact": "mixedopt.train.exact",

@@ -7,7 +7,8 @@ closed form for the squared loss.
 
 * :mod:`~mixedopt.train.convex.arrangements` — sampled / enumerated patterns, representations;
 * :mod:`~mixedopt.train.convex.solvers` — Lasso, logistic, hinge and group-Lasso solvers,
-  warm-started paths, duality-gap certificates;
+  warm-started paths, duality-gap certificates (the methods live in ``lars``, ``highs``,
+  ``first_order``; solutions and certificates in ``solution``);
 * :mod:`~mixedopt.train.convex.complete` — program (7) and its closed form;
 * :mod:`~mixedopt.train.convex.reconstruct` — ThresholdNets from convex solutions;
 * :mod:`~mixedopt.train.convex.train` — :func:`train_convex`, the whole pipeline.
