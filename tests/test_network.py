@@ -262,3 +262,8 @@ def test_loading_a_non_npz_file_says_so(tmp_path):
 def test_staircase_outputs_have_no_negative_zero():
     v = mo.activations.get("staircase3")(np.array([-0.1, -1e-9, 0.0]))
     assert not np.signbit(v).any()
+
+
+def test_every_public_name_of_mixedopt_resolves():
+    for name in mo.__all__:
+        assert getattr(mo, name) is not None, name
