@@ -1,0 +1,169 @@
+"""Local search over discrete weights: the ``greedy`` backend (no proof beyond zero errors).
+
+An iterated coordinate descent over every weight and bias of a sign network (any depth,
+binary or multi-class, binary / ternary / integer weights; ``real`` weights are searched on
+a grid of 9 values in ``[-K, K]``):
+
+* **one parameter at a time, every candidate value at once**: changing ``W[l][j, i]`` by
+  ``delta`` moves one column of one layer's pre-activations by ``delta * a[:, i]``; the new
+  activations of unit ``j`` are computed for all candidate values in one array, and only the
+  examples where some candidate flips the unit are pushed through the rest of the network;
+* moves are ranked by ``(weighted errors, slack)``, ``slack`` being the summed distance of the
+  misclassified examples to the right side of the output threshold (a tie-breaker that gives
+  the search a direction on error plateaus); a move is taken when it lowers that key, and
+  with a small probability a sideways move of equal errors is taken;
+* when a sweep over all parameters improves nothing, the search **perturbs**: it re-draws one
+  hidden unit or a few random parameters, from the best net so far (iterated local search);
+* after zero errors, a ``margin`` or ``weights`` criterion of the objective is optimised by
+  the same moves restricted to those keeping zero errors.
+
+Layout: this module holds the public API (:func:`local_search`, ``DEFAULTS``) and the
+registered backend; ``_moves`` the compound-move candidates and output-function tables,
+``_state`` the search state (:class:`_State`: parameters, caches, incremental moves) and
+``_search`` the phases of one search (:class:`_Search`).
+
+Zero training errors is a proof of optimality for the ``errors`` objective: such a result
+is ``OPTIMAL`` with bound 0; anything else is ``FEASIBLE`` without a bound.
+
+Examples
+--------
+>>> import mixedopt as mo
+>>> from mixedopt.problem import TrainingProblem
+>>> from mixedopt.solvers.greedy import local_search
+>>> X, y, _ = mo.datasets.planted(m=300, d=4, h=3, seed=1)
+>>> p = TrainingProblem.from_data(X, y, hidden=[3], weights="integer", weight_bound=3)
+>>> res = local_search(p, time_limit=20, seed=0)
+>>> res.status.value, res.n_errors, res.bound
+('optimal', 0, 0.0)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from mixedopt._threads import one_blas_thread
+from mixedopt.errors import ValidationError
+from mixedopt.network import ThresholdNet
+from mixedopt.problem import TrainingProblem
+from mixedopt.result import ProgressCallback, SolveResult, Status
+from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext
+from mixedopt.solvers.greedy._moves import RESCALE as RESCALE
+from mixedopt.solvers.greedy._moves import _compound_candidates as _compound_candidates
+from mixedopt.solvers.greedy._moves import _output_functions as _output_functions
+from mixedopt.solvers.greedy._search import _Search
+
+__all__ = ["GreedyBackend", "local_search"]
+
+logger = logging.getLogger(__name__)
+
+#: native options of the local search and their defaults
+DEFAULTS: dict[str, Any] = {
+    "sideways": 0.05,  # probability of a sideways move of equal errors
+    "kick": 3,  # parameters re-drawn by a small perturbation
+    "unit_kick": 0.5,  # probability that a perturbation re-draws a whole hidden unit
+    "max_stall": 0,  # stop after this many perturbations without progress (0: never)
+    "init": "relax",  # "relax", "random" or "zeros" (ignored with a warm start)
+    "relax_share": 0.2,  # share of the time left for one relaxation start (at most 10 s)
+    "relax_iter": 1000,  # Adam steps of one relaxation start
+    "restart": 8,  # new start after this many perturbations without progress (0: never)
+    "real_grid": 9,  # grid size for real weights
+    "joint": True,  # re-choose the output unit with each last-hidden-layer move
+    "joint_top": 256,  # output functions considered by a joint move
+    "unit_relax": True,  # a unit perturbation re-fits the unit through a relaxation
+    "compound": True,  # at a local optimum, try pair and rescaling moves of one unit
+}
+
+
+def local_search(
+    problem: TrainingProblem,
+    *,
+    time_limit: float | None = 10.0,
+    seed: int = 0,
+    warm_start: ThresholdNet | None = None,
+    incumbent_callback: ProgressCallback | None = None,
+    **native: Any,
+) -> SolveResult:
+    """Iterated coordinate-descent local search (see the module docstring).
+
+    Parameters
+    ----------
+    problem : TrainingProblem
+        Any depth, binary or multi-class, any objective.
+    time_limit : float or None, default 10
+        Seconds. ``None`` runs until zero errors (and then until the secondary criterion
+        stalls), or until ``max_stall`` perturbations without progress when that is set.
+    seed : int
+        Seed of the random choices (same seed, same run on the same machine load).
+    warm_start : ThresholdNet, optional
+        Start from this net instead of a random one.
+    incumbent_callback : callable(Progress), optional
+        Called for every improving net (raise KeyboardInterrupt in it to stop).
+    **native
+        ``sideways``, ``kick``, ``unit_kick``, ``max_stall``, ``init`` (see ``DEFAULTS``).
+
+    Returns
+    -------
+    SolveResult
+        ``OPTIMAL`` with bound 0 when a zero-error net was found for the ``errors``
+        objective, else ``FEASIBLE`` (``UNKNOWN`` only for an infeasible hard objective).
+
+    Examples
+    --------
+    >>> import mixedopt as mo
+    >>> from mixedopt.problem import TrainingProblem
+    >>> X, y = mo.datasets.load("xor")
+    >>> p = TrainingProblem.from_data(X, y, hidden=[2], weights="ternary")
+    >>> local_search(p, time_limit=5, seed=0).n_errors
+    0
+    """
+    return GreedyBackend().solve(
+        problem,
+        time_limit=time_limit,
+        seed=seed,
+        warm_start=warm_start,
+        incumbent_callback=incumbent_callback,
+        **native,
+    )
+
+
+class GreedyBackend(Backend):
+    """Local search over discrete weights (registry name ``greedy``)."""
+
+    name = "greedy"
+    description = "local search over discrete weights (no proof beyond zero errors)"
+    packages = ()
+    extra = None
+    # zero errors proves the errors objective; nothing else is ever claimed
+    proves_optimality = True
+    STATUS_MAP: ClassVar[dict[str, Status | str]] = {"zero": Status.OPTIMAL, "limit": LIMIT}
+
+    def check_native(self, native: Mapping[str, Any]) -> None:
+        bad = sorted(set(native) - set(DEFAULTS))
+        if bad:
+            raise ValidationError(
+                f"unknown greedy option(s) {', '.join(bad)}; known: {', '.join(DEFAULTS)}."
+            )
+        if "init" in native and native["init"] not in ("relax", "random", "zeros"):
+            raise ValidationError("greedy option init must be 'relax', 'random' or 'zeros'.")
+
+    def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
+        opts = {**DEFAULTS, **ctx.options.native}
+        search = _Search(problem, ctx, opts)
+        with one_blas_thread():
+            search.run()
+        info = {
+            "sweeps": search.sweeps,
+            "moves": search.moves,
+            "perturbations": search.kicks,
+            "starts": search.starts,
+            "evaluations": search.evals,
+        }
+        best = ctx.best_net
+        if best is not None and problem.objective == ("errors",) and problem.errors(best) == 0:
+            return RawResult("zero", bound=0.0, info=info)
+        bound = 0.0 if (best is not None and problem.errors(best) == 0) else None
+        if problem.objective[0] != "errors":
+            bound = None
+        return RawResult("limit", bound=bound, optimal_all=False, info=info)
