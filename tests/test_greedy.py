@@ -185,3 +185,10 @@ def test_unknown_option_is_rejected():
     p, _ = _planted(m=50, d=2, h=2)
     with pytest.raises(ValidationError, match="unknown greedy option"):
         local_search(p, time_limit=1, bogus=1)
+
+
+def test_no_time_limit_still_ends_on_data_it_cannot_fit():
+    p, _ = _planted(m=200, d=3, h=2, noise=0.1, seed=0)
+    res = local_search(p, time_limit=None, seed=0)
+    assert res.n_errors > 0 and res.status is Status.FEASIBLE
+    assert res.n_errors == p.errors(res.net)

@@ -93,7 +93,8 @@ def local_search(
         Any depth, binary or multi-class, any objective.
     time_limit : float or None, default 10
         Seconds. ``None`` runs until zero errors (and then until the secondary criterion
-        stalls), or until ``max_stall`` perturbations without progress when that is set.
+        stalls), or until ``max_stall`` perturbations (100 if unset) or ``10 * max_stall``
+        sweeps without a new best error count, so it also ends on data it cannot fit.
     seed : int
         Seed of the random choices (same seed, same run on the same machine load).
     warm_start : ThresholdNet, optional

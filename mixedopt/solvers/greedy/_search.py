@@ -12,6 +12,13 @@ from mixedopt.solvers._relax import relax_unit, relaxed_start
 from mixedopt.solvers.greedy._moves import _compound_candidates
 from mixedopt.solvers.greedy._state import _State
 
+#: ``time_limit=None`` without ``max_stall``: stop after this many perturbations without
+#: progress (a noisy problem never reaches zero errors)
+UNLIMITED_MAX_STALL = 100
+#: ``time_limit=None``: also stop after this many sweeps per ``max_stall`` without a new
+#: best error count
+MAX_IDLE_SWEEPS = 10
+
 
 class _Search(_State):
     """One local search: :meth:`run` drives the phases over the state of :class:`_State`."""
@@ -66,8 +73,21 @@ class _Search(_State):
         home = self.snapshot()
         home_key = (self.err, self.slack)
         stall = run_stall = 0
+        # without a time limit the run must still end on data it cannot fit: slack
+        # improvements and compound moves do not count as stalls, so count sweeps that do
+        # not lower the best error count too (MAX_IDLE_SWEEPS x max_stall of them)
+        unlimited = self.ctx.options.time_limit is None
+        if unlimited and max_stall == 0:
+            max_stall = UNLIMITED_MAX_STALL
+        idle, best_seen = 0, self.best_err
         while not self._stop() and self.err > 0:
             self.sweeps += 1
+            if self.best_err < best_seen:
+                idle, best_seen = 0, self.best_err
+            else:
+                idle += 1
+            if unlimited and idle > MAX_IDLE_SWEEPS * max_stall:
+                return
             improved = False
             for idx in rng.permutation(len(self.params)):
                 layer, j, i = self.params[idx]
