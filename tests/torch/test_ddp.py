@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 
 from mixedopt.torch import build_model, fit
@@ -31,6 +33,18 @@ WORKER = textwrap.dedent(
 )
 
 
+def _can_listen_on_loopback() -> bool:
+    """torchrun's rendezvous needs a TCP port on 127.0.0.1 (some sandboxes forbid it)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _can_listen_on_loopback(), reason="no TCP port on 127.0.0.1")
 def test_two_processes_end_with_identical_weights(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
