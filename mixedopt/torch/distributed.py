@@ -17,6 +17,7 @@ the running statistics are averaged over the processes at the end of every epoch
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -82,6 +83,11 @@ def init_distributed(device_type: str) -> DistInfo:
 
 def _destroy() -> None:
     if dist.is_initialized():
+        # every rank reaches exit before any tears its connections down: a rank that
+        # destroyed the group while a peer was still closing aborted the peer's gloo
+        # threads ("terminate called without an active exception", exit code -6)
+        with contextlib.suppress(Exception):
+            dist.barrier()
         dist.destroy_process_group()
 
 
