@@ -230,6 +230,27 @@ class TrainingProblem:
             return (-n_in, n_in)
         return (-self.weight_bound, self.weight_bound)
 
+    def domain_values(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """Allowed weight values and bias values of ``layer`` for a discrete domain
+        (``binary`` {-1, 1}, ``ternary`` {-1, 0, 1}, ``integer`` [-K, K]; biases from
+        :meth:`bias_bounds`), as int64 arrays.
+
+        >>> import mixedopt as mo
+        >>> X, y = mo.datasets.load("xor")
+        >>> wv, bv = TrainingProblem.from_data(X, y, hidden=[2], weights="ternary").domain_values(0)
+        >>> wv.tolist(), bv.tolist()
+        ([-1, 0, 1], [-1, 0, 1])
+        """
+        if self.weights == "real":
+            raise ValidationError("real weights have no finite set of values.")
+        if self.weights == "binary":
+            wv = np.array([-1, 1], dtype=np.int64)
+        else:
+            K = int(self.weight_bound)
+            wv = np.arange(-K, K + 1, dtype=np.int64)
+        lo, hi = self.bias_bounds(layer)
+        return wv, np.arange(int(lo), int(hi) + 1, dtype=np.int64)
+
     # ------------------------------------------------------------- evaluation
     def make_net(
         self,

@@ -52,17 +52,6 @@ DEFAULT_MAX_COMBOS = 300_000
 MAX_REAL_ROWS = 10
 
 
-def _values(problem: TrainingProblem, layer: int) -> tuple[np.ndarray, np.ndarray]:
-    """Allowed weight values and bias values of ``layer`` (discrete domains)."""
-    K = int(problem.weight_bound)
-    lo, hi = problem.bias_bounds(layer)
-    if problem.weights == "binary":
-        w = np.array([-1, 1])
-    else:
-        w = np.arange(-K, K + 1)
-    return w, np.arange(int(lo), int(hi) + 1)
-
-
 def _grid(wvals: np.ndarray, bvals: np.ndarray, n_in: int) -> np.ndarray:
     """Every parameter vector ``(w_1..w_n, b)``, shape ``(P, n_in + 1)``."""
     axes = [wvals] * n_in + [bvals]
@@ -142,7 +131,7 @@ class _Search:
             if self.real:
                 self.grids.append(None)
             else:
-                wv, bv = _values(problem, layer)
+                wv, bv = problem.domain_values(layer)
                 self.grids.append(_grid(wv, bv, self.sizes[layer]))
 
     # ------------------------------------------------------------------ size check

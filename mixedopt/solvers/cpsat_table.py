@@ -76,22 +76,10 @@ def _unsupported(problem: TrainingProblem) -> str | None:
         return "the table model needs integer inputs and discrete weights"
     if problem.objective != ("errors",):
         return "the table model minimises errors only (objective='errors')"
-    wv, bv = _values(problem, 1)
+    wv, bv = problem.domain_values(1)
     if len(wv) ** problem.hidden[0] * len(bv) > 20 * MAX_TABLE_ROWS:
         return "the output layer has too many weight combinations for a table"
     return None
-
-
-def _values(problem: TrainingProblem, layer: int) -> tuple[np.ndarray, np.ndarray]:
-    if problem.weights == "binary":
-        wv = np.array([-1, 1])
-    elif problem.weights == "ternary":
-        wv = np.array([-1, 0, 1])
-    else:
-        K = int(problem.weight_bound)
-        wv = np.arange(-K, K + 1)
-    lo, hi = problem.bias_bounds(layer)
-    return wv, np.arange(int(lo), int(hi) + 1)
 
 
 class TableModel:
@@ -111,7 +99,7 @@ class TableModel:
         m, d = X.shape
         h = p.hidden[0]
         self.h = h
-        wv, bv = _values(p, 0)
+        wv, bv = p.domain_values(0)
         lo, hi = int(bv.min()), int(bv.max())
         if p.weights == "binary":
             dom = cp_model.Domain.FromValues([-1, 1])
@@ -138,7 +126,7 @@ class TableModel:
                     md.Add(expr <= -1).OnlyEnforceIf(a.Not())
                 self.A[k, j] = a
         # output table
-        owv, obv = _values(p, 1)
+        owv, obv = p.domain_values(1)
         P, T = _output_functions(h, tuple(int(v) for v in owv), tuple(int(v) for v in obv))
         if len(P) > MAX_TABLE_ROWS:
             raise ValidationError(f"the output table has {len(P):,} rows (> {MAX_TABLE_ROWS:,}).")

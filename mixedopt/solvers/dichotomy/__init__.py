@@ -73,7 +73,6 @@ from mixedopt.solvers.dichotomy.functions import (  # noqa: F401 (re-exported)
 from mixedopt.solvers.dichotomy.search import _Search
 from mixedopt.solvers.dichotomy.units import (  # noqa: F401 (re-exported)
     UnitClass,
-    _layer_values,
     _n_units,
     _unit_params,
     unit_class,

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from mixedopt.problem import TrainingProblem
-from mixedopt.solvers.dichotomy.units import _layer_values
 from mixedopt.solvers.greedy import _output_functions
 
 
@@ -54,7 +53,7 @@ def canonical_functions(problem: TrainingProblem) -> list[CanonicalFunction]:
     10
     """
     h = problem.hidden[0]
-    wv, bv = _layer_values(problem, 1)
+    wv, bv = problem.domain_values(1)
     _, T = _output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
     seen: set[tuple[int, tuple[bool, ...]]] = set()
     out: list[CanonicalFunction] = []

@@ -21,7 +21,7 @@ from mixedopt.solvers.dichotomy.functions import (
     canonical_functions,
 )
 from mixedopt.solvers.dichotomy.pair_graph import _PairGraph
-from mixedopt.solvers.dichotomy.units import _layer_values, _unit_params, unit_class
+from mixedopt.solvers.dichotomy.units import _unit_params, unit_class
 from mixedopt.solvers.greedy import _output_functions
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class _Search(_PairGraph):
             b1[pos_i] = self.uc.params[r, d]
             eps[pos_i] = self.uc.negated[r]
         if len(units) < h:  # irrelevant positions: any unit of the domain
-            wv, bv = _layer_values(p, 0)
+            wv, bv = p.domain_values(0)
             filler = _unit_params(np.array([0]), wv, bv, d)[0]
             for pos_i in range(len(units), h):
                 W1[pos_i] = filler[:d]
@@ -119,7 +119,7 @@ class _Search(_PairGraph):
                     bit ^= 1
                 cc |= bit << i
             table[c] = f.table[cc]
-        wv, bv = _layer_values(p, 1)
+        wv, bv = p.domain_values(1)
         P, T = _output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
         hit = np.flatnonzero(np.all(T.astype(bool) == table[None, :], axis=1))
         if hit.size == 0:  # pragma: no cover - canonical forms come from realisable rows

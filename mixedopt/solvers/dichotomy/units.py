@@ -11,20 +11,8 @@ from mixedopt.errors import ValidationError
 from mixedopt.problem import TrainingProblem
 
 
-def _layer_values(problem: TrainingProblem, layer: int) -> tuple[np.ndarray, np.ndarray]:
-    if problem.weights == "binary":
-        wv = np.array([-1, 1])
-    elif problem.weights == "ternary":
-        wv = np.array([-1, 0, 1])
-    else:
-        K = int(problem.weight_bound)
-        wv = np.arange(-K, K + 1)
-    lo, hi = problem.bias_bounds(layer)
-    return wv, np.arange(int(lo), int(hi) + 1)
-
-
 def _n_units(problem: TrainingProblem) -> int:
-    wv, bv = _layer_values(problem, 0)
+    wv, bv = problem.domain_values(0)
     return len(wv) ** problem.n_features * len(bv)
 
 
@@ -65,7 +53,7 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
     """
     X = problem.X.astype(np.int64)
     m, d = X.shape
-    wv, bv = _layer_values(problem, 0)
+    wv, bv = problem.domain_values(0)
     n_units = len(wv) ** d * len(bv)
     if chunk is None:
         # about 4 M sign entries per chunk: cache-friendly, and the time limit is checked

@@ -39,13 +39,13 @@ class _State:
         self.wvals: list[np.ndarray] = []
         self.bvals: list[np.ndarray] = []
         for layer in range(self.L):
-            self.wvals.append(self._domain_values(layer).astype(dt))
-            lo, hi = problem.bias_bounds(layer)
             if problem.weights == "real":
-                bv = self._domain_values(layer)
-                bv = bv[(bv >= lo) & (bv <= hi)]
+                wv = self._real_grid()
+                lo, hi = problem.bias_bounds(layer)
+                bv = wv[(wv >= lo) & (wv <= hi)]
             else:
-                bv = np.arange(int(lo), int(hi) + 1)
+                wv, bv = problem.domain_values(layer)
+            self.wvals.append(wv.astype(dt))
             self.bvals.append(bv.astype(dt))
         self.params = [
             (layer, j, i)
@@ -57,17 +57,10 @@ class _State:
         self.best_err: float = math.inf
 
     # ------------------------------------------------------------------ setup
-    def _domain_values(self, layer: int) -> np.ndarray:
-        p = self.p
-        if p.weights == "binary":
-            return np.array([-1, 1])
-        if p.weights == "ternary":
-            return np.array([-1, 0, 1])
-        if p.weights == "integer":
-            K = int(p.weight_bound)
-            return np.arange(-K, K + 1)
+    def _real_grid(self) -> np.ndarray:
+        """The values a real weight may take in a move: a grid over the weight box."""
         g = int(self.opts["real_grid"])
-        return np.linspace(-p.weight_bound, p.weight_bound, max(3, g))
+        return np.linspace(-self.p.weight_bound, self.p.weight_bound, max(3, g))
 
     def _random_params(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         W, B = [], []
