@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mixedopt as mo  # noqa: E402
+from mixedopt._files import atomic_write_text  # noqa: E402
 from mixedopt.problem import TrainingProblem  # noqa: E402
 from mixedopt.result import SolveResult, Status  # noqa: E402
 
@@ -340,19 +340,6 @@ def _f(x: Any) -> str:
     return str(x)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small ladders, 20 s limits")
@@ -429,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
-    atomic_write(out.with_suffix(".md"), markdown(data) + "\n")
-    atomic_write(out.with_suffix(".json"), json.dumps(data, indent=1, default=str) + "\n")
+    atomic_write_text(out.with_suffix(".md"), markdown(data) + "\n")
+    atomic_write_text(out.with_suffix(".json"), json.dumps(data, indent=1, default=str) + "\n")
     print(f"wrote {out.with_suffix('.md')} and .json", flush=True)
     return 0
 

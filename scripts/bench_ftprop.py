@@ -46,7 +46,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mixedopt as mo  # noqa: E402
+from mixedopt._files import atomic_write_text  # noqa: E402
 from mixedopt.datasets import train_test_split  # noqa: E402
 from mixedopt.train.ftprop import FTPropTrainer  # noqa: E402
 
@@ -614,14 +614,6 @@ def variants_markdown(
     return "\n".join(lines)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def variant_methods(names: list[str]) -> dict[str, dict[str, Any]]:
     """Methods of a validation-only study: baselines, named :data:`VARIANTS`, or a variant
     with settings overridden, ``greedy/max_flips=null/temperature=2`` (JSON values)."""
@@ -726,8 +718,8 @@ def main(argv: list[str] | None = None) -> int:
         meta.update({"target_loss": tl, "goals": goal})
     else:
         md = variants_markdown(rows, args, wall, list(methods))
-    atomic_write(out.with_suffix(".md"), md)
-    atomic_write(out.with_suffix(".json"), json.dumps(meta, indent=1, default=str))
+    atomic_write_text(out.with_suffix(".md"), md)
+    atomic_write_text(out.with_suffix(".json"), json.dumps(meta, indent=1, default=str))
     print(md)
     return 0
 

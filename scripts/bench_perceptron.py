@@ -38,7 +38,6 @@ import math
 import os
 import platform
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -49,6 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mixedopt._files import atomic_write_text  # noqa: E402
 from mixedopt.perceptron import fit_unit  # noqa: E402
 
 MO_METHODS = ("lp", "max-margin", "hinge", "perceptron")
@@ -242,19 +242,6 @@ def to_markdown(res: dict[str, Any], meta: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _clean(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
@@ -313,9 +300,9 @@ def main(argv: list[str] | None = None) -> int:
         "ratios": ratios,
     }
     suffix = "_quick" if args.quick else ""
-    atomic_write(args.out / f"bench_perceptron{suffix}.md", to_markdown(res, meta))
+    atomic_write_text(args.out / f"bench_perceptron{suffix}.md", to_markdown(res, meta))
     payload = {"meta": meta, "records": res["records"]}
-    atomic_write(
+    atomic_write_text(
         args.out / f"bench_perceptron{suffix}.json", json.dumps(_clean(payload), indent=1) + "\n"
     )
     for rr in ratios:

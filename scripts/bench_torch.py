@@ -45,6 +45,7 @@ from typing import Any
 
 import torch
 
+from mixedopt._files import atomic_write_text
 from mixedopt.torch import TensorData, ThresholdActivation, build_model, fit, load_data
 from mixedopt.torch.train import seed_all
 
@@ -420,11 +421,6 @@ def bench_ddp(seeds: list[int], lr: float, epochs: int, single: list[float] | No
 
 
 # -------------------------------------------------------------------------- output
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def render_markdown(r: dict[str, Any]) -> str:
@@ -681,8 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(default_threads)
     results["meta"]["seconds"] = time.perf_counter() - t_all
     results["meta"]["load_end"] = [round(v, 2) for v in os.getloadavg()]
-    _write(out.with_suffix(".json"), json.dumps(results, indent=2))
-    _write(out.with_suffix(".md"), render_markdown(results))
+    atomic_write_text(out.with_suffix(".json"), json.dumps(results, indent=2))
+    atomic_write_text(out.with_suffix(".md"), render_markdown(results))
     log(
         f"wrote {out.with_suffix('.md')} and {out.with_suffix('.json')} "
         f"({results['meta']['seconds']:.0f} s)"

@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -49,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mixedopt as mo  # noqa: E402
+from mixedopt._files import atomic_write_text  # noqa: E402
 from mixedopt.datasets import train_test_split  # noqa: E402
 
 DATASETS = ["pima", "titanic", "german", "spambase", "breast_cancer", "digits", "mnist1d"]
@@ -326,17 +326,6 @@ def _run(fn_name: str, args: dict[str, Any]) -> tuple[Any, float, float]:
 
 
 # --------------------------------------------------------------------------- reports
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def summarise_synth(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -702,8 +691,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{platform.python_version()}",
     }
     md = render(synth_table, synth_lines, real, methods, cfg, meta)
-    atomic_write(out.with_suffix(".md"), md)
-    atomic_write(
+    atomic_write_text(out.with_suffix(".md"), md)
+    atomic_write_text(
         out.with_suffix(".json"),
         json.dumps(
             {
