@@ -16,7 +16,6 @@ import warnings
 import numpy as np
 
 from mixedopt._threads import one_blas_thread
-from mixedopt.result import Status
 from mixedopt.train.convex.first_order import _prox
 from mixedopt.train.convex.highs import _QP_LIMIT, _solve_qp_robust
 from mixedopt.train.convex.losses import Certificate
@@ -141,17 +140,13 @@ def _solve_lars(
             with one_blas_thread():
                 w, cert, k = _fista_gram(G, Xy, yy, n, beta, w, tol, max_iter, deadline)
             solver, n_iter = "lars+fista", n_iter + k
-        status = Status.OPTIMAL if cert.relative_gap <= tol else Status.FEASIBLE
         out.append(
-            ConvexSolution(
-                coef=w,
-                objective=cert.primal,
-                dual_objective=cert.dual,
-                gap=cert.gap,
-                kkt_residual=cert.kkt,
-                status=status,
-                beta=float(beta),
-                loss="squared",
+            ConvexSolution.from_certificate(
+                w,
+                cert,
+                beta,
+                "squared",
+                tol,
                 solver=solver,
                 n_iter=n_iter,
                 wall_time=t_path + time.perf_counter() - t1,

@@ -56,6 +56,25 @@ class ConvexSolution:
     interrupted: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_certificate(
+        cls, coef: np.ndarray, cert: Certificate, beta: float, loss: str, tol: float, **kw: Any
+    ) -> ConvexSolution:
+        """A solution whose values come from ``cert``; ``OPTIMAL`` when its relative gap is
+        within ``tol``. ``kw``: ``solver``, ``n_iter``, ``wall_time``, ``interrupted``,
+        ``info``."""
+        return cls(
+            coef=coef,
+            objective=cert.primal,
+            dual_objective=cert.dual,
+            gap=cert.gap,
+            kkt_residual=cert.kkt,
+            status=Status.OPTIMAL if cert.relative_gap <= tol else Status.FEASIBLE,
+            beta=float(beta),
+            loss=loss,
+            **kw,
+        )
+
     @property
     def relative_gap(self) -> float:
         return self.gap / max(abs(self.objective), 1e-12)
@@ -149,16 +168,12 @@ def _finish(
         cert = certificate(op.matvec, op.rmatvec, coef, y, beta, loss, theta=theta)
     if loss == "squared" and y.ndim == 1 and cert.relative_gap > tol:
         coef, cert = _polish_support(op, coef, y, beta, cert)
-    status = Status.OPTIMAL if cert.relative_gap <= tol else Status.FEASIBLE
-    return ConvexSolution(
-        coef=coef,
-        objective=cert.primal,
-        dual_objective=cert.dual,
-        gap=cert.gap,
-        kkt_residual=cert.kkt,
-        status=status,
-        beta=float(beta),
-        loss=loss,
+    return ConvexSolution.from_certificate(
+        coef,
+        cert,
+        beta,
+        loss,
+        tol,
         solver=solver,
         n_iter=int(n_iter),
         wall_time=time.perf_counter() - t0,
