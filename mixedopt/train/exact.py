@@ -217,8 +217,14 @@ def _phase_info(name: str, res: SolveResult) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- phases
 def _run_heuristic(
-    problem: TrainingProblem, ctx: SolveContext, budget: float | None, stall: bool = True
+    problem: TrainingProblem,
+    ctx: SolveContext,
+    budget: float | None,
+    stall: bool = True,
+    start: ThresholdNet | None = None,
 ) -> SolveResult | None:
+    """The local search for ``budget`` seconds from ``start`` (default: the user's warm
+    start); None when it is not shipped or does not apply."""
     ls = _local_search()
     if ls is None:
         return None
@@ -231,7 +237,7 @@ def _run_heuristic(
             problem,
             time_limit=budget,
             seed=ctx.seed,
-            warm_start=ctx.options.warm_start,
+            warm_start=ctx.options.warm_start if start is None else start,
             incumbent_callback=_forwarder(ctx, "greedy"),
             **extra,
         )
@@ -394,8 +400,9 @@ def solve_problem(
                             sub,
                             MODEL_MAX_CELLS,
                         )
-                        ctx.options = replace(ctx.options, warm_start=ctx.best_net)
-                        more = _run_heuristic(problem, ctx, ctx.time_left(), stall=False)
+                        more = _run_heuristic(
+                            problem, ctx, ctx.time_left(), stall=False, start=ctx.best_net
+                        )
                         if more is not None:
                             phases.append(_phase_info("heuristic", more))
                         label = "auto:heuristic"
