@@ -289,7 +289,7 @@ def test_log_callback_gets_progress_lines_from_every_backend(backend):
         pytest.skip(f"{backend} is not installed")
     X, y, _ = mo.datasets.planted(m=12, d=2, h=2, noise=0.1, seed=0)
     lines: list[str] = []
-    mo.train_exact(
+    res = mo.train_exact(
         X,
         y,
         hidden=[2],
@@ -301,7 +301,22 @@ def test_log_callback_gets_progress_lines_from_every_backend(backend):
     )
     ours = [ln for ln in lines if ln.startswith("[mixedopt]")]
     assert ours and all(backend in ln or "warm_start" in ln for ln in ours)
-    assert len(ours) == len(set(ours))  # each event logged once, not once per layer
+    assert len(ours) == len(res.log)
+    # each event once: not once per layer, nor again when the phase's result is merged
+    # (compared without the clock, which can tick between a copy and its original)
+    events = [(ev.message, ev.objective, ev.bound, ev.source) for ev in res.log]
+    assert len(events) == len(set(events)), events
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_pipeline_logs_the_warm_start_and_merged_results_once(warm):
+    X, y, _ = mo.datasets.planted(m=12, d=2, h=2, noise=0.1, seed=0)
+    start = mo.train_exact(X, y, hidden=[2], weights="ternary", time_limit=5).net if warm else None
+    res = mo.train_exact(X, y, hidden=[2], weights="ternary", time_limit=5, warm_start=start)
+    assert res.status is Status.OPTIMAL
+    events = [(ev.message, ev.objective, ev.bound) for ev in res.log]
+    assert len(events) == len(set(events)), events
+    assert sum(ev.message == "warm start" for ev in res.log) == int(warm)
 
 
 def test_engine_pipeline_logs_each_event_once():

@@ -208,7 +208,7 @@ class SolveContext:
         self.log.append(event)
         if self.options.log_callback is not None:
             obj = "-" if event.objective is None else f"{event.objective:g}"
-            bnd = "-" if event.bound is None else f"{event.bound:g}"
+            bnd = "-" if event.bound is None else f"{event.bound + 0.0:g}"  # no "-0"
             self.log_line(
                 f"[mixedopt] {event.wall_time:8.2f}s  {event.message:<9}  objective {obj}  "
                 f"bound {bnd}  ({event.source})"
@@ -224,13 +224,21 @@ class SolveContext:
         except Exception as exc:  # re-raised by Backend.solve after the solver stopped
             self.callback_error = exc
 
-    def incumbent(self, net: ThresholdNet, *, source: str | None = None, message: str = "") -> bool:
+    def incumbent(
+        self,
+        net: ThresholdNet,
+        *,
+        source: str | None = None,
+        message: str = "",
+        emit: bool = True,
+    ) -> bool:
         """Offer a solution; returns True when it is the best so far.
 
         The net is evaluated with the true forward pass; the emitted progress event carries
         its true primary objective. Nets that violate the hard zero-error requirement of a
         ``weights``/``margin`` objective are kept as best-effort fallback but reported with
-        ``objective=None``.
+        ``objective=None``. ``emit=False`` records the net without a progress event (for a
+        net whose event was already relayed from a sub-solve).
         """
         key = self.problem.sort_key(net)
         if self.options.first_solution and self.problem.is_feasible(net):
@@ -238,6 +246,8 @@ class SolveContext:
         if self.best_key is not None and not key_better(key, self.best_key):
             return False
         self.best_net, self.best_key = net, key
+        if not emit:
+            return True
         obj = self.problem.objective_value(net)
         self._emit(
             Progress(
@@ -250,8 +260,9 @@ class SolveContext:
         )
         return True
 
-    def bound(self, value: float | None, *, source: str | None = None) -> None:
-        """Record a proven bound on the primary criterion (kept only if it improves)."""
+    def bound(self, value: float | None, *, source: str | None = None, emit: bool = True) -> None:
+        """Record a proven bound on the primary criterion (kept only if it improves);
+        ``emit=False`` records it without a progress event."""
         if value is None or not math.isfinite(value):
             return
         better = (
@@ -262,6 +273,8 @@ class SolveContext:
         if not better:
             return
         self.best_bound = float(value)
+        if not emit:
+            return
         obj = None if self.best_net is None else self.problem.objective_value(self.best_net)
         self._emit(
             Progress(

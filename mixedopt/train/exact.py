@@ -182,25 +182,44 @@ def _native_lines(ctx: SolveContext) -> LogCallback | None:
     return native
 
 
-def _forwarder(ctx: SolveContext, phase: str) -> ProgressCallback:
-    """Re-time a phase's progress events on the pipeline clock and re-emit them."""
+class _Forwarder:
+    """Re-times a phase's progress events on the pipeline clock and re-emits them.
 
-    def cb(ev: Progress) -> None:
-        ctx._emit(replace(ev, wall_time=ctx.elapsed(), source=ev.source or phase))
+    It remembers what it relayed, so that merging the phase's result into the pipeline
+    (:func:`_merge`) records the net and bound without logging the same event twice.
+    """
+
+    def __init__(self, ctx: SolveContext, phase: str) -> None:
+        self.ctx, self.phase = ctx, phase
+        self.relayed_incumbent = False
+        self.relayed_bound: float | None = None
+
+    def __call__(self, ev: Progress) -> None:
+        ctx = self.ctx
+        if ev.source == "warm_start":
+            # the phase's start net is the pipeline's warm start or best net: already logged
+            self.relayed_incumbent = True
+            return
+        if ev.message == "bound":
+            self.relayed_bound = ev.bound
+        else:
+            self.relayed_incumbent = True
+        ctx._emit(replace(ev, wall_time=ctx.elapsed(), source=ev.source or self.phase))
         # make the phase stop too when the user interrupted or the callback failed
         if ctx.interrupted:
             raise KeyboardInterrupt
         if ctx.callback_error is not None:
             raise ctx.callback_error
 
-    return cb
 
-
-def _merge(ctx: SolveContext, res: SolveResult) -> None:
+def _merge(ctx: SolveContext, res: SolveResult, fwd: _Forwarder) -> None:
+    """Fold a phase's result into the pipeline; events the phase already relayed through
+    ``fwd`` are recorded silently."""
+    source = res.method or res.backend
     if res.net is not None:
-        ctx.incumbent(res.net, source=res.method or res.backend)
+        ctx.incumbent(res.net, source=source, emit=not fwd.relayed_incumbent)
     if res.bound is not None and res.status is not Status.INFEASIBLE:
-        ctx.bound(res.bound, source=res.method or res.backend)
+        ctx.bound(res.bound, source=source, emit=res.bound != fwd.relayed_bound)
     if res.interrupted:
         ctx.interrupted = True
 
@@ -233,18 +252,19 @@ def _run_heuristic(
     if stall and isinstance(defaults, dict) and "max_stall" in defaults:
         extra["max_stall"] = HEURISTIC_MAX_STALL  # stop early when it stops improving
     try:
+        fwd = _Forwarder(ctx, "greedy")
         res = ls(
             problem,
             time_limit=budget,
             seed=ctx.seed,
             warm_start=ctx.options.warm_start if start is None else start,
-            incumbent_callback=_forwarder(ctx, "greedy"),
+            incumbent_callback=fwd,
             **extra,
         )
     except ValidationError as exc:
         logger.info("heuristic phase skipped: %s", exc)
         return None
-    _merge(ctx, res)
+    _merge(ctx, res, fwd)
     return res
 
 
@@ -263,6 +283,7 @@ def _run_exact(
             raise ValidationError(
                 f"method={method!r} is not shipped in this installation; use method='monolithic'."
             )
+        fwd = _Forwarder(ctx, method)
         res = solve(
             problem,
             time_limit=left,
@@ -270,10 +291,10 @@ def _run_exact(
             threads=ctx.threads,
             hint=hint,
             log_callback=_native_lines(ctx),
-            incumbent_callback=_forwarder(ctx, method),
+            incumbent_callback=fwd,
             **native,
         )
-        _merge(ctx, res)
+        _merge(ctx, res, fwd)
         return res
     be = get_backend(backend)
     if hint is not None:
@@ -281,6 +302,7 @@ def _run_exact(
             problem.check_net(hint)
         except ValidationError:
             hint = None
+    fwd = _Forwarder(ctx, backend)
     res = be.solve(
         problem,
         time_limit=left,
@@ -288,10 +310,10 @@ def _run_exact(
         threads=ctx.threads,
         warm_start=hint,
         log_callback=_native_lines(ctx),
-        incumbent_callback=_forwarder(ctx, backend),
+        incumbent_callback=fwd,
         **native,
     )
-    _merge(ctx, res)
+    _merge(ctx, res, fwd)
     return res
 
 
@@ -360,15 +382,16 @@ def solve_problem(
             res = _run_heuristic(problem, ctx, ctx.time_left(), stall=False)
             if res is None:
                 if backend == "greedy":
+                    fwd = _Forwarder(ctx, "greedy")
                     res = be.solve(
                         problem,
                         time_limit=ctx.time_left(),
                         seed=seed,
                         warm_start=warm_start,
-                        incumbent_callback=_forwarder(ctx, "greedy"),
+                        incumbent_callback=fwd,
                         **native,
                     )
-                    _merge(ctx, res)
+                    _merge(ctx, res, fwd)
                 else:
                     raise ValidationError(
                         "method='heuristic' needs mixedopt.solvers.greedy, which is not "
