@@ -494,6 +494,19 @@ def test_planted_noise_rate_and_determinism():
     assert Xn.shape == (10, 2)
 
 
+def test_planted_redraws_a_sample_no_unit_of_the_bound_can_split(monkeypatch):
+    # found by hypothesis: with seed 4 the first sample is {2, 3} (d = 1), which no unit
+    # sign(w x + b) with |w|, |b| <= 1 splits; the sample is redrawn
+    X, y, teacher = D.planted(m=2, d=1, h=1, noise=0.0, seed=4, input_range=3, weight_bound=1)
+    assert X[0, 0] != X[1, 0] and np.unique(y).size == 2
+    assert np.array_equal(_teacher_predict(teacher, X), y)
+    import mixedopt.datasets.teacher as T
+
+    monkeypatch.setattr(T, "_draw_teacher", lambda *a: None)
+    with pytest.raises(DataError, match=r"none of 100 samples.*increase weight_bound"):
+        D.planted(m=5, d=2, h=1, seed=0)
+
+
 def test_planted_single_sample_is_allowed():
     X, y, _ = D.planted(m=1, d=3, h=2, seed=0)
     assert X.shape == (1, 3) and y.shape == (1,)

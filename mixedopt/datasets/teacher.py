@@ -66,8 +66,9 @@ def planted(
     ValidationError
         For an argument out of range.
     DataError
-        If no non-trivial teacher is found in 2000 draws (only for degenerate settings such
-        as tiny ``input_range`` with many distinct rows). When all samples are identical
+        If no non-trivial teacher is found (only for degenerate settings, such as a large
+        ``input_range`` with a small ``weight_bound`` and ``d == 1``). A sample that no unit
+        of the bound can split is redrawn, up to 100 times. When all samples are identical
         (e.g. ``m == 1``) no teacher can split them; the check is skipped with a warning.
 
     Examples
@@ -91,14 +92,45 @@ def planted(
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
         raise ValidationError(f"seed must be an integer or None, got {seed!r}.")
     rng = np.random.default_rng(seed)
-    X = rng.integers(-R, R, size=(m, d), endpoint=True, dtype=np.int64)
-    nontrivial = m >= 2 and bool(np.any(X != X[0]))
+    max_samples = 100
+    for attempt in range(max_samples):
+        X = rng.integers(-R, R, size=(m, d), endpoint=True, dtype=np.int64)
+        nontrivial = m >= 2 and bool(np.any(X != X[0]))
+        drawn = _draw_teacher(X, h, K, nontrivial, rng)
+        if drawn is not None:
+            break
+        # a sample no integer unit of this bound can split (e.g. d = 1 and every point
+        # beyond the largest threshold): draw another sample
+        logger.debug("planted: sample %d admits no non-trivial teacher; redrawing", attempt)
+    else:
+        raise DataError(
+            f"planted: none of {max_samples} samples drawn admits a teacher that labels them "
+            f"in two classes (input_range={R}, weight_bound={K}); increase weight_bound or "
+            "m, or lower input_range."
+        )
     if not nontrivial:
         logger.warning(
             "planted: all %d sample(s) are identical, so the teacher cannot split them; "
             "labels are all one class",
             m,
         )
+    W1, b1, W2, b2, y_clean = drawn
+    flip = rng.random(m) < float(noise)
+    y = np.where(flip, -y_clean, y_clean).astype(np.int64)
+    logger.debug(
+        "planted: m=%d d=%d h=%d noise=%g, %d label(s) flipped", m, d, h, noise, flip.sum()
+    )
+    if not return_teacher:
+        return X, y
+    return X, y, _make_teacher(W1, b1, W2, b2)
+
+
+def _draw_teacher(
+    X: np.ndarray, h: int, K: int, nontrivial: bool, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """A random integer teacher ``d -> h -> 1`` whose hidden units each split ``X`` and
+    whose labels take both classes (when ``nontrivial``); None if the draws fail."""
+    d = X.shape[1]
     max_tries = 2000
     for _ in range(max_tries):
         W1 = np.empty((h, d), dtype=np.int64)
@@ -111,31 +143,15 @@ def planted(
                 if not nontrivial or (on.any() and not on.all()):
                     break
             else:
-                raise DataError(
-                    f"planted: could not draw a hidden unit that splits the sample in "
-                    f"{max_tries} tries (input_range={R}, weight_bound={K}); increase "
-                    "weight_bound or m."
-                )
+                return None  # no unit of this bound splits X
             W1[j], b1[j] = w, b
         A1 = np.where(X @ W1.T + b1 >= 0, 1, -1).astype(np.int64)
         W2 = rng.integers(-K, K, size=(1, h), endpoint=True, dtype=np.int64)
         b2 = rng.integers(-K, K, size=1, endpoint=True, dtype=np.int64)
         y_clean = np.where(A1 @ W2[0] + b2[0] >= 0, 1, -1).astype(np.int64)
         if not nontrivial or np.unique(y_clean).size == 2:
-            break
-    else:
-        raise DataError(
-            f"planted: every teacher drawn in {max_tries} tries labels all samples alike; "
-            "increase m or weight_bound."
-        )
-    flip = rng.random(m) < float(noise)
-    y = np.where(flip, -y_clean, y_clean).astype(np.int64)
-    logger.debug(
-        "planted: m=%d d=%d h=%d noise=%g, %d label(s) flipped", m, d, h, noise, flip.sum()
-    )
-    if not return_teacher:
-        return X, y
-    return X, y, _make_teacher(W1, b1, W2, b2)
+            return W1, b1, W2, b2, y_clean
+    return None
 
 
 def _make_teacher(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> Any:
