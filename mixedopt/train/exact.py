@@ -37,20 +37,15 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from typing import Any
-
-import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
-from mixedopt.result import Progress, ProgressCallback, SolveResult, Status
+from mixedopt.result import ProgressCallback, SolveResult, Status
 from mixedopt.solvers import get as get_backend
 from mixedopt.solvers.base import (
     LIMIT,
@@ -61,24 +56,24 @@ from mixedopt.solvers.base import (
     check_options,
     finalize,
 )
+from mixedopt.train._phases import (
+    CPSAT_METHODS,
+    ENGINE_METHODS,
+    _engine_applies,
+    _engine_solver,
+    _Forwarder,
+    _merge,
+    _phase_info,
+    _run_exact,
+    _run_heuristic,
+)
+from mixedopt.train.certificate import certificate, certificate_after_run
 
 __all__ = ["METHODS", "certificate", "heuristic_budget", "solve_problem", "train_exact"]
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("auto", "monolithic", "table", "dichotomy", "heuristic")
-
-#: engine methods (name, module, function), strongest first: ``method="auto"`` with
-#: ``backend="cpsat"`` runs the first one whose module is shipped and whose
-#: ``applicable(problem)`` is true, else the monolithic model. Each function has the shape
-#: ``f(problem, *, time_limit, seed, threads, hint, log_callback, incumbent_callback,
-#: **native) -> SolveResult``.
-ENGINE_METHODS: tuple[tuple[str, str, str], ...] = (
-    ("dichotomy", "mixedopt.solvers.dichotomy", "solve_dichotomy"),
-    ("table", "mixedopt.solvers.cpsat_table", "solve_table"),
-)
-#: engine methods that are CP-SAT models (they take CP-SAT native options)
-CPSAT_METHODS = ("table",)
 
 #: share of the time limit given to the heuristic phase of ``method="auto"``
 HEURISTIC_SHARE = 0.2
@@ -91,53 +86,11 @@ HEURISTIC_S_PER_EXAMPLE = 0.01
 #: 300 s where the local search reached 814 (``results/bench_exact.md``): beyond this size
 #: they only take time from the search
 MODEL_MAX_CELLS = 1000
-#: the heuristic phase also ends after this many perturbations without progress
-HEURISTIC_MAX_STALL = 100
-
 _PIPELINE_STATUS: dict[str, Status | str] = {
     "optimal": Status.OPTIMAL,
     "infeasible": Status.INFEASIBLE,
     "limit": LIMIT,
 }
-
-
-def _optional(module: str, attr: str) -> Callable[..., Any] | None:
-    """An engine-perf function if its module is shipped, else None."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(mod, attr, None)
-
-
-def _local_search() -> Callable[..., SolveResult] | None:
-    return _optional("mixedopt.solvers.greedy", "local_search")
-
-
-def _engine_solver(method: str) -> Callable[..., SolveResult] | None:
-    """The solve function of an engine method, if its module is shipped."""
-    for name, module, attr in ENGINE_METHODS:
-        if name == method:
-            return _optional(module, attr)
-    return None
-
-
-def _engine_applies(method: str, problem: TrainingProblem) -> bool:
-    """Whether engine ``method`` is shipped and covers ``problem`` (its module's
-    ``applicable(problem)``; without one: one hidden layer, binary, integral)."""
-    for name, module, _ in ENGINE_METHODS:
-        if name != method:
-            continue
-        if _engine_solver(method) is None:
-            return False
-        check = _optional(module, "applicable")
-        if check is None:
-            return problem.integral and problem.is_binary and len(problem.hidden) == 1
-        try:
-            return bool(check(problem))
-        except ValidationError:
-            return False
-    return False
 
 
 def _auto_exact_method(problem: TrainingProblem, backend: str, native: dict[str, Any]) -> str:
@@ -166,155 +119,6 @@ def heuristic_budget(problem: TrainingProblem, time_limit: float | None) -> floa
     if time_limit is not None:
         budget = min(budget, max(min(1.0, time_limit / 2), HEURISTIC_SHARE * time_limit))
     return budget
-
-
-def _native_lines(ctx: SolveContext) -> LogCallback | None:
-    """The user's log callback for a phase, minus the phase's own ``[mixedopt]`` progress
-    lines: the phase's events reach ``ctx`` through the forwarder, which logs them once."""
-    cb = ctx.options.log_callback
-    if cb is None:
-        return None
-
-    def native(line: str) -> None:
-        if not line.startswith("[mixedopt]"):
-            cb(line)
-
-    return native
-
-
-class _Forwarder:
-    """Re-times a phase's progress events on the pipeline clock and re-emits them.
-
-    It remembers what it relayed, so that merging the phase's result into the pipeline
-    (:func:`_merge`) records the net and bound without logging the same event twice.
-    """
-
-    def __init__(self, ctx: SolveContext, phase: str) -> None:
-        self.ctx, self.phase = ctx, phase
-        self.relayed_incumbent = False
-        self.relayed_bound: float | None = None
-
-    def __call__(self, ev: Progress) -> None:
-        ctx = self.ctx
-        if ev.source == "warm_start":
-            # the phase's start net is the pipeline's warm start or best net: already logged
-            self.relayed_incumbent = True
-            return
-        if ev.message == "bound":
-            self.relayed_bound = ev.bound
-        else:
-            self.relayed_incumbent = True
-        ctx._emit(replace(ev, wall_time=ctx.elapsed(), source=ev.source or self.phase))
-        # make the phase stop too when the user interrupted or the callback failed
-        if ctx.interrupted:
-            raise KeyboardInterrupt
-        if ctx.callback_error is not None:
-            raise ctx.callback_error
-
-
-def _merge(ctx: SolveContext, res: SolveResult, fwd: _Forwarder) -> None:
-    """Fold a phase's result into the pipeline; events the phase already relayed through
-    ``fwd`` are recorded silently."""
-    source = res.method or res.backend
-    if res.net is not None:
-        ctx.incumbent(res.net, source=source, emit=not fwd.relayed_incumbent)
-    if res.bound is not None and res.status is not Status.INFEASIBLE:
-        ctx.bound(res.bound, source=source, emit=res.bound != fwd.relayed_bound)
-    if res.interrupted:
-        ctx.interrupted = True
-
-
-def _phase_info(name: str, res: SolveResult) -> dict[str, Any]:
-    return {
-        "phase": name,
-        "status": res.status.value,
-        "objective": res.objective,
-        "bound": res.bound,
-        "wall_time": round(res.wall_time, 3),
-    }
-
-
-# --------------------------------------------------------------------------- phases
-def _run_heuristic(
-    problem: TrainingProblem,
-    ctx: SolveContext,
-    budget: float | None,
-    stall: bool = True,
-    start: ThresholdNet | None = None,
-) -> SolveResult | None:
-    """The local search for ``budget`` seconds from ``start`` (default: the user's warm
-    start); None when it is not shipped or does not apply."""
-    ls = _local_search()
-    if ls is None:
-        return None
-    extra: dict[str, Any] = {}
-    defaults = _optional("mixedopt.solvers.greedy", "DEFAULTS")
-    if stall and isinstance(defaults, dict) and "max_stall" in defaults:
-        extra["max_stall"] = HEURISTIC_MAX_STALL  # stop early when it stops improving
-    try:
-        fwd = _Forwarder(ctx, "greedy")
-        res = ls(
-            problem,
-            time_limit=budget,
-            seed=ctx.seed,
-            warm_start=ctx.options.warm_start if start is None else start,
-            incumbent_callback=fwd,
-            **extra,
-        )
-    except ValidationError as exc:
-        logger.info("heuristic phase skipped: %s", exc)
-        return None
-    _merge(ctx, res, fwd)
-    return res
-
-
-def _run_exact(
-    problem: TrainingProblem,
-    ctx: SolveContext,
-    backend: str,
-    method: str,
-    hint: ThresholdNet | None,
-    native: dict[str, Any],
-) -> SolveResult:
-    left = ctx.time_left()
-    if method != "monolithic":
-        solve = _engine_solver(method)
-        if solve is None:
-            raise ValidationError(
-                f"method={method!r} is not shipped in this installation; use method='monolithic'."
-            )
-        fwd = _Forwarder(ctx, method)
-        res = solve(
-            problem,
-            time_limit=left,
-            seed=ctx.seed,
-            threads=ctx.threads,
-            hint=hint,
-            log_callback=_native_lines(ctx),
-            incumbent_callback=fwd,
-            **native,
-        )
-        _merge(ctx, res, fwd)
-        return res
-    be = get_backend(backend)
-    if hint is not None:
-        try:
-            problem.check_net(hint)
-        except ValidationError:
-            hint = None
-    fwd = _Forwarder(ctx, backend)
-    res = be.solve(
-        problem,
-        time_limit=left,
-        seed=ctx.seed,
-        threads=ctx.threads,
-        warm_start=hint,
-        log_callback=_native_lines(ctx),
-        incumbent_callback=fwd,
-        **native,
-    )
-    _merge(ctx, res, fwd)
-    return res
 
 
 def solve_problem(
@@ -475,7 +279,7 @@ def solve_problem(
             if k in exact.info:
                 result.info[k] = exact.info[k]
     if result.status is Status.INFEASIBLE and certificate and problem.hard:
-        cert, minimal = _certificate(problem, backend, ctx, native)
+        cert, minimal = certificate_after_run(problem, backend, ctx, native)
         result.certificate = cert
         result.info["certificate_minimal"] = minimal
         result.wall_time = ctx.elapsed()
@@ -489,102 +293,6 @@ def _settled(problem: TrainingProblem, ctx: SolveContext) -> bool:
         and ctx.best_net is not None
         and problem.errors(ctx.best_net) == 0
     )
-
-
-# --------------------------------------------------------------------------- certificate
-def _duplicate_conflict(problem: TrainingProblem) -> np.ndarray | None:
-    """Two examples with identical inputs and different labels (a minimal certificate)."""
-    _, inv = np.unique(problem.X, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    seen: dict[tuple[int, int], int] = {}
-    for k, (g, c) in enumerate(zip(inv.tolist(), problem.y.tolist(), strict=True)):
-        for (g2, c2), k2 in seen.items():
-            if g2 == g and c2 != c:
-                return np.array(sorted((k2, k)))
-        seen.setdefault((g, c), k)
-    return None
-
-
-def _certificate(
-    problem: TrainingProblem, backend: str, ctx: SolveContext, native: dict[str, Any]
-) -> tuple[np.ndarray, bool]:
-    dup = _duplicate_conflict(problem)
-    if dup is not None:
-        return dup, True
-    left = ctx.time_left()
-    budget = 30.0 if left is None else left
-    return certificate(problem, backend=backend, time_limit=budget, seed=ctx.seed, **native)
-
-
-def certificate(
-    problem: TrainingProblem,
-    *,
-    backend: str = "cpsat",
-    time_limit: float = 30.0,
-    seed: int = 0,
-    subset: Sequence[int] | None = None,
-    **native: Any,
-) -> tuple[np.ndarray, bool]:
-    """Shrink a set of examples that no zero-error net of this shape fits.
-
-    Deletion filtering with chunks (halves, quarters, ..., single examples): a chunk is
-    dropped when the rest is *proven* infeasible by ``backend`` (each test stops at the
-    first feasible net). The returned set is always proven infeasible; it is irreducible
-    (``minimal=True``) when every single-example test was conclusive within the budget.
-
-    Parameters
-    ----------
-    problem : TrainingProblem
-        Any objective; feasibility means zero training errors.
-    subset : sequence of int, optional
-        A starting set already known to be infeasible (default: every example).
-
-    Returns
-    -------
-    indices : ndarray of int
-        Example indices (into ``problem``).
-    minimal : bool
-        Whether every example of the set was shown to be necessary.
-    """
-    start = time.perf_counter()
-    be = get_backend(backend)
-    feas = problem if problem.hard else problem.with_objective("weights")
-    if "margin" in feas.objective and "margin" not in be.objectives:
-        feas = feas.with_objective("weights")
-    S = list(range(problem.n_samples)) if subset is None else [int(i) for i in subset]
-    conclusive = True
-
-    def infeasible(idx: list[int]) -> bool | None:
-        nonlocal conclusive
-        left = time_limit - (time.perf_counter() - start)
-        if left <= 0.05:
-            return None
-        sub = feas.subset(np.array(idx, dtype=np.int64))
-        res = be.solve(sub, time_limit=left, seed=seed, first_solution=True, **native)
-        if res.status is Status.INFEASIBLE:
-            return True
-        if res.status.has_solution:
-            return False
-        return None
-
-    chunk = max(1, len(S) // 2)
-    while True:
-        i = 0
-        while i < len(S):
-            rest = S[:i] + S[i + chunk :]
-            verdict = infeasible(rest) if rest else False
-            if verdict is True:
-                S = rest
-            else:
-                if verdict is None:
-                    conclusive = False
-                i += chunk
-            if time_limit - (time.perf_counter() - start) <= 0.05:
-                return np.array(sorted(S), dtype=np.int64), False
-        if chunk == 1:
-            break
-        chunk = max(1, chunk // 2)
-    return np.array(sorted(S), dtype=np.int64), conclusive
 
 
 # --------------------------------------------------------------------------- public API
