@@ -67,9 +67,13 @@ def quantise_unit(
 ) -> tuple[np.ndarray, float]:
     """Discrete ``(w, b)`` whose sign pattern on inputs ``A`` best agrees with ``(w, b)``.
 
+    Scales ``(w, b)`` from small to large and rounds onto ``vals``; the first (smallest)
+    scale with the most agreeing signs wins.
+
     >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
-    >>> quantise_unit(np.array([0.9, 0.2]), -0.1, A, np.arange(-3.0, 4.0), -3.0, 3.0)[0]
-    array([3., 1.])
+    >>> qw, qb = quantise_unit(np.array([0.9, 0.2]), -0.1, A, np.arange(-3.0, 4.0), -3.0, 3.0)
+    >>> qw, qb  # signs (+, +, -) as for the real unit: 0.8, 0.1, -1.2
+    (array([1., 0.]), 0.0)
     """
     target = A @ w + b >= 0
     top = max(float(np.max(np.abs(w))), abs(float(b)), 1e-12)
@@ -78,7 +82,7 @@ def quantise_unit(
     for t in np.linspace(0.5, vmax + 0.49, n_scales):
         s = t / top
         qw = _round_to(w * s, vals)
-        qb = float(np.clip(np.round(b * s), blo, bhi))
+        qb = float(np.clip(np.round(b * s), blo, bhi)) + 0.0  # no -0.0
         agree = int(np.count_nonzero((A @ qw + qb >= 0) == target))
         if agree > best_agree:
             best_agree, best = agree, (qw, qb)
