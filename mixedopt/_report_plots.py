@@ -7,8 +7,6 @@ work headless and never touch a global backend or open windows.
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +16,7 @@ from mixedopt.errors import ValidationError
 if TYPE_CHECKING:
     from mixedopt.inspect import TargetReport
 
-__all__ = ["figure_png", "plot_targets", "plot_training", "save_figure"]
+__all__ = ["figure_png", "plot_targets", "plot_training"]
 
 
 def _figure(**kw: Any) -> Any:
@@ -141,12 +139,3 @@ def figure_png(fig: Any, dpi: int = 100) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
-
-
-def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
-    """Write a figure as PNG atomically."""
-    from mixedopt.inspect import _atomic_write
-
-    p = Path(path)
-    _atomic_write(p, figure_png(fig, dpi=dpi))
-    return p
