@@ -85,16 +85,15 @@ from mixedopt.result import ProgressCallback, SolveResult, Status
 from mixedopt.solvers.context import (
     LIMIT,
     BuildInterrupted,
-    LexScalarizer,
     LogCallback,
-    RawResult,
     SolveContext,
     SolveOptions,
     check_options,
-    finalize,
     key_better,
     package_available,
 )
+from mixedopt.solvers.finalize import RawResult, finalize
+from mixedopt.solvers.lex import LexScalarizer
 
 __all__ = [
     "LIMIT",

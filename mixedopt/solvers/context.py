@@ -4,12 +4,11 @@
 * :class:`SolveContext` — clock, incumbents (re-evaluated with the true forward pass),
   proven bound, progress events and user callbacks, interrupts (a KeyboardInterrupt raised
   by a callback stops the solve), :meth:`SolveContext.check` for long model builds;
-* :class:`RawResult` — what a backend returns (the model's view);
-* :func:`finalize` — the verified :class:`~mixedopt.result.SolveResult`: best net by true
-  objective, true objective reported, ``OPTIMAL`` only when the bound meets it;
-* :class:`LexScalarizer` — an integral lexicographic objective folded into one integer.
+* :func:`key_better` — lexicographic comparison of true objectives.
 
-Everything here is re-exported by :mod:`mixedopt.solvers.base`.
+:mod:`mixedopt.solvers.finalize` turns a backend's raw result into the verified
+:class:`~mixedopt.result.SolveResult`; :mod:`mixedopt.solvers.lex` folds a lexicographic
+objective into one integer. Everything is re-exported by :mod:`mixedopt.solvers.base`.
 """
 
 from __future__ import annotations
@@ -18,27 +17,24 @@ import importlib.util
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from mixedopt.errors import SolverError, ValidationError
+from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
-from mixedopt.result import Progress, ProgressCallback, SolveResult, Status
+from mixedopt.result import Progress, ProgressCallback
 
 __all__ = [
     "LIMIT",
     "BuildInterrupted",
-    "LexScalarizer",
     "LogCallback",
-    "RawResult",
     "SolveContext",
     "SolveOptions",
     "check_options",
-    "finalize",
     "key_better",
     "package_available",
 ]
@@ -297,247 +293,3 @@ class SolveContext:
             self.interrupted = True
         except Exception as exc:
             self.callback_error = exc
-
-
-# --------------------------------------------------------------------------- raw result
-@dataclass
-class RawResult:
-    """What a backend's :meth:`Backend._solve` returns (model's view, before verification).
-
-    Attributes
-    ----------
-    native_status : str
-        The solver's own status name (looked up in the backend's ``STATUS_MAP``).
-    net : ThresholdNet or None
-        The final solution of the model (the context's best net is also considered).
-    objective : float or None
-        The model's belief about the primary criterion of ``net``.
-    bound : float or None
-        Proven bound on the primary criterion (None if nothing is proven).
-    optimal_all : bool
-        For a lexicographic objective: every criterion was closed (not only the primary).
-    info : dict
-        Extras (model size, native statistics); merged into ``SolveResult.info``.
-    """
-
-    native_status: str
-    net: ThresholdNet | None = None
-    objective: float | None = None
-    bound: float | None = None
-    optimal_all: bool = True
-    info: dict[str, Any] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- scalarizer
-class LexScalarizer:
-    """Fold an integral lexicographic objective into one integer to minimise, exactly.
-
-    Each criterion ``c`` has an integer value range ``[0, R_c]`` (errors: total sample
-    weight; weights: number of parameters; margin: :meth:`TrainingProblem.margin_range`);
-    ``margin`` enters negated. Coefficients are chosen from the last criterion to the first
-    so that one unit of an earlier criterion outweighs the whole range of the later ones.
-
-    >>> import mixedopt as mo
-    >>> from mixedopt.problem import TrainingProblem
-    >>> X, y = mo.datasets.load("xor")
-    >>> p = TrainingProblem.from_data(X, y, hidden=[2], objective="errors,weights")
-    >>> s = LexScalarizer(p)
-    >>> s.coef
-    {'errors': 10, 'weights': 1}
-    >>> s.value({"errors": 1, "weights": 4})
-    14
-    >>> s.primary_bound(12)
-    1.0
-    """
-
-    def __init__(self, problem: TrainingProblem) -> None:
-        if not problem.integral:
-            raise ValidationError(
-                "a single integer objective needs an integral problem (integer inputs, "
-                "discrete weights)."
-            )
-        self.problem = problem
-        self.criteria = problem.objective
-        ranges = {
-            "errors": int(problem.sample_weight.sum()),
-            "weights": problem.n_params,
-            "margin": int(problem.margin_range()),
-        }
-        self.ranges = {c: ranges[c] for c in self.criteria}
-        coef: dict[str, int] = {}
-        mult = 1
-        for c in reversed(self.criteria):
-            coef[c] = mult
-            mult *= self.ranges[c] + 1
-        self.coef = {c: coef[c] for c in self.criteria}
-
-    def sign(self, criterion: str) -> int:
-        return -1 if criterion == "margin" else 1
-
-    def value(self, values: Mapping[str, float]) -> int:
-        """Scalar (minimised) value of the per-criterion values."""
-        return int(sum(self.sign(c) * self.coef[c] * values[c] for c in self.criteria))
-
-    def primary_bound(self, scalar_bound: float) -> float:
-        """Proven bound on the primary criterion implied by a lower bound on the scalar."""
-        c0 = self.criteria[0]
-        rest_max = sum(self.coef[c] * self.ranges[c] for c in self.criteria[1:] if self.sign(c) > 0)
-        if self.sign(c0) > 0:
-            # coef*v + rest >= S, rest <= rest_max  ->  v >= (S - rest_max) / coef
-            return float(max(0, math.ceil((scalar_bound - rest_max - 1e-9) / self.coef[c0])))
-        # -coef*v + rest >= S, rest >= rest_min... upper bound on v: v <= (rest_max - S)/coef
-        return float(math.floor((rest_max - scalar_bound + 1e-9) / self.coef[c0]))
-
-    def __repr__(self) -> str:
-        return f"LexScalarizer({self.coef})"
-
-
-# --------------------------------------------------------------------------- finalize
-def finalize(
-    problem: TrainingProblem,
-    raw: RawResult,
-    ctx: SolveContext,
-    *,
-    status_map: Mapping[str, Status | str],
-    backend: str,
-    method: str,
-    proves_optimality: bool = True,
-) -> SolveResult:
-    """Turn a backend's :class:`RawResult` into a verified :class:`SolveResult`.
-
-    The returned net is the better (by true objective) of the model's final net and the best
-    incumbent; its true objective is what is reported. ``OPTIMAL`` needs the native status to
-    say so *and* the true objective to meet the proven bound. A model whose belief differs
-    from the truth is logged as a warning; a bound contradicted by a better true objective
-    (possible only for non-integral problems, whose model uses a margin) is dropped.
-    """
-    if raw.native_status not in status_map:
-        raise SolverError(
-            f"{backend}: unknown native status {raw.native_status!r}; known: "
-            f"{', '.join(map(str, status_map))}. Please report this."
-        )
-    mapped = status_map[raw.native_status]
-    if raw.net is not None:
-        ctx.incumbent(raw.net, source=backend, message="final")
-    net = ctx.best_net
-    bound = raw.bound if raw.bound is not None else ctx.best_bound
-    if bound is not None:
-        bound = float(bound) + 0.0  # no -0.0
-    if bound is not None and ctx.best_bound is not None:
-        bound = max(bound, ctx.best_bound) if not problem.maximize else min(bound, ctx.best_bound)
-    info = dict(raw.info)
-    info["native_status"] = raw.native_status
-    feasible = net is not None and problem.is_feasible(net)
-    values = problem.evaluate(net) if net is not None else None
-    true_obj = problem.objective_value(net) if net is not None else None
-
-    if mapped == Status.INFEASIBLE:
-        if feasible:
-            logger.warning(
-                "%s claims no net of this shape fits, but one was found (true objective %s); "
-                "reporting FEASIBLE",
-                backend,
-                true_obj,
-            )
-            status = Status.FEASIBLE
-            bound = None
-        else:
-            status = Status.INFEASIBLE
-    elif not feasible:
-        status = Status.UNKNOWN
-    else:
-        assert true_obj is not None
-        if (
-            raw.objective is not None
-            and raw.net is net
-            and _better(problem, raw.objective, true_obj)
-        ):
-            logger.warning(
-                "%s: the model believes objective %s but the true forward pass gives %s; "
-                "reporting the truth",
-                backend,
-                raw.objective,
-                true_obj,
-            )
-            info["model_objective"] = raw.objective
-        if bound is not None and _better(problem, true_obj, bound):
-            logger.warning(
-                "%s: true objective %s beats the model's bound %s (the model is a restriction, "
-                "e.g. a margin on non-integral data); dropping the bound",
-                backend,
-                true_obj,
-                bound,
-            )
-            bound = None
-        if problem.weights == "real" and bound is not None:
-            # a real-weight model is a restriction (a margin and a weight box stand in for
-            # the strict sign inequalities): its bound holds for that model, not for every
-            # real-weight net. Only the trivial bound (0 errors) is a proof.
-            info["model_bound"] = bound
-            trivial = problem.objective[0] == "errors" and not problem.maximize
-            bound = 0.0 if trivial else None
-            logger.info(
-                "%s: real weights; the model's bound %s holds only under its margin and "
-                "weight box, so it is kept as info['model_bound'], not claimed",
-                backend,
-                info["model_bound"],
-            )
-        closed = bound is not None and _close(true_obj, bound)
-        if (
-            proves_optimality
-            and closed
-            and (mapped == Status.OPTIMAL or len(problem.objective) == 1)
-            and (raw.optimal_all or len(problem.objective) == 1)
-        ):
-            status = Status.OPTIMAL
-        else:
-            status = Status.FEASIBLE
-        if (
-            mapped == Status.OPTIMAL
-            and not closed
-            and ctx.interrupted is False
-            and "model_bound" not in info
-        ):
-            logger.warning(
-                "%s reported optimal, but the returned net's true objective %s does not meet "
-                "the bound %s; reporting FEASIBLE",
-                backend,
-                true_obj,
-                bound,
-            )
-    if status is Status.INFEASIBLE:
-        net, values = None, None  # a best-effort net would contradict the verdict
-    if values is not None and status.has_solution:
-        info["objectives"] = {c: values[c] for c in problem.objective}
-    n_err = None if values is None else int(values["errors"])
-    targets = (
-        [] if net is None else [np.asarray(a, dtype=np.int8) for a in net.activations(problem.X)]
-    )
-    if status is Status.UNKNOWN and net is not None:
-        info["best_effort_errors"] = n_err
-    return SolveResult(
-        status=status,
-        net=net,
-        objective=true_obj if status.has_solution else None,
-        bound=bound,
-        wall_time=ctx.elapsed(),
-        targets=targets,
-        n_errors=n_err,
-        backend=backend,
-        method=method,
-        seed=ctx.seed,
-        interrupted=ctx.interrupted,
-        log=ctx.log,
-        info=info,
-    )
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)), abs(float(b)))
-
-
-def _better(problem: TrainingProblem, value: float, bound: float) -> bool:
-    """True when ``value`` is strictly better than the proven ``bound`` allows."""
-    if _close(value, bound):
-        return False
-    return value > bound if problem.maximize else value < bound

@@ -1,0 +1,203 @@
+"""From a backend's raw answer to a verified result.
+
+* :class:`RawResult` — what a backend's ``_solve`` returns (the model's view);
+* :func:`finalize` — the verified :class:`~mixedopt.result.SolveResult`: best net by true
+  objective, true objective reported, ``OPTIMAL`` only when the bound meets it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mixedopt.errors import SolverError
+from mixedopt.network import ThresholdNet
+from mixedopt.problem import TrainingProblem
+from mixedopt.result import SolveResult, Status
+from mixedopt.solvers.context import SolveContext
+
+__all__ = ["RawResult", "finalize"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RawResult:
+    """What a backend's :meth:`Backend._solve` returns (model's view, before verification).
+
+    Attributes
+    ----------
+    native_status : str
+        The solver's own status name (looked up in the backend's ``STATUS_MAP``).
+    net : ThresholdNet or None
+        The final solution of the model (the context's best net is also considered).
+    objective : float or None
+        The model's belief about the primary criterion of ``net``.
+    bound : float or None
+        Proven bound on the primary criterion (None if nothing is proven).
+    optimal_all : bool
+        For a lexicographic objective: every criterion was closed (not only the primary).
+    info : dict
+        Extras (model size, native statistics); merged into ``SolveResult.info``.
+    """
+
+    native_status: str
+    net: ThresholdNet | None = None
+    objective: float | None = None
+    bound: float | None = None
+    optimal_all: bool = True
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def finalize(
+    problem: TrainingProblem,
+    raw: RawResult,
+    ctx: SolveContext,
+    *,
+    status_map: Mapping[str, Status | str],
+    backend: str,
+    method: str,
+    proves_optimality: bool = True,
+) -> SolveResult:
+    """Turn a backend's :class:`RawResult` into a verified :class:`SolveResult`.
+
+    The returned net is the better (by true objective) of the model's final net and the best
+    incumbent; its true objective is what is reported. ``OPTIMAL`` needs the native status to
+    say so *and* the true objective to meet the proven bound. A model whose belief differs
+    from the truth is logged as a warning; a bound contradicted by a better true objective
+    (possible only for non-integral problems, whose model uses a margin) is dropped.
+    """
+    if raw.native_status not in status_map:
+        raise SolverError(
+            f"{backend}: unknown native status {raw.native_status!r}; known: "
+            f"{', '.join(map(str, status_map))}. Please report this."
+        )
+    mapped = status_map[raw.native_status]
+    if raw.net is not None:
+        ctx.incumbent(raw.net, source=backend, message="final")
+    net = ctx.best_net
+    bound = raw.bound if raw.bound is not None else ctx.best_bound
+    if bound is not None:
+        bound = float(bound) + 0.0  # no -0.0
+    if bound is not None and ctx.best_bound is not None:
+        bound = max(bound, ctx.best_bound) if not problem.maximize else min(bound, ctx.best_bound)
+    info = dict(raw.info)
+    info["native_status"] = raw.native_status
+    feasible = net is not None and problem.is_feasible(net)
+    values = problem.evaluate(net) if net is not None else None
+    true_obj = problem.objective_value(net) if net is not None else None
+
+    if mapped == Status.INFEASIBLE:
+        if feasible:
+            logger.warning(
+                "%s claims no net of this shape fits, but one was found (true objective %s); "
+                "reporting FEASIBLE",
+                backend,
+                true_obj,
+            )
+            status = Status.FEASIBLE
+            bound = None
+        else:
+            status = Status.INFEASIBLE
+    elif not feasible:
+        status = Status.UNKNOWN
+    else:
+        assert true_obj is not None
+        if (
+            raw.objective is not None
+            and raw.net is net
+            and _better(problem, raw.objective, true_obj)
+        ):
+            logger.warning(
+                "%s: the model believes objective %s but the true forward pass gives %s; "
+                "reporting the truth",
+                backend,
+                raw.objective,
+                true_obj,
+            )
+            info["model_objective"] = raw.objective
+        if bound is not None and _better(problem, true_obj, bound):
+            logger.warning(
+                "%s: true objective %s beats the model's bound %s (the model is a restriction, "
+                "e.g. a margin on non-integral data); dropping the bound",
+                backend,
+                true_obj,
+                bound,
+            )
+            bound = None
+        if problem.weights == "real" and bound is not None:
+            # a real-weight model is a restriction (a margin and a weight box stand in for
+            # the strict sign inequalities): its bound holds for that model, not for every
+            # real-weight net. Only the trivial bound (0 errors) is a proof.
+            info["model_bound"] = bound
+            trivial = problem.objective[0] == "errors" and not problem.maximize
+            bound = 0.0 if trivial else None
+            logger.info(
+                "%s: real weights; the model's bound %s holds only under its margin and "
+                "weight box, so it is kept as info['model_bound'], not claimed",
+                backend,
+                info["model_bound"],
+            )
+        closed = bound is not None and _close(true_obj, bound)
+        if (
+            proves_optimality
+            and closed
+            and (mapped == Status.OPTIMAL or len(problem.objective) == 1)
+            and (raw.optimal_all or len(problem.objective) == 1)
+        ):
+            status = Status.OPTIMAL
+        else:
+            status = Status.FEASIBLE
+        if (
+            mapped == Status.OPTIMAL
+            and not closed
+            and ctx.interrupted is False
+            and "model_bound" not in info
+        ):
+            logger.warning(
+                "%s reported optimal, but the returned net's true objective %s does not meet "
+                "the bound %s; reporting FEASIBLE",
+                backend,
+                true_obj,
+                bound,
+            )
+    if status is Status.INFEASIBLE:
+        net, values = None, None  # a best-effort net would contradict the verdict
+    if values is not None and status.has_solution:
+        info["objectives"] = {c: values[c] for c in problem.objective}
+    n_err = None if values is None else int(values["errors"])
+    targets = (
+        [] if net is None else [np.asarray(a, dtype=np.int8) for a in net.activations(problem.X)]
+    )
+    if status is Status.UNKNOWN and net is not None:
+        info["best_effort_errors"] = n_err
+    return SolveResult(
+        status=status,
+        net=net,
+        objective=true_obj if status.has_solution else None,
+        bound=bound,
+        wall_time=ctx.elapsed(),
+        targets=targets,
+        n_errors=n_err,
+        backend=backend,
+        method=method,
+        seed=ctx.seed,
+        interrupted=ctx.interrupted,
+        log=ctx.log,
+        info=info,
+    )
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)), abs(float(b)))
+
+
+def _better(problem: TrainingProblem, value: float, bound: float) -> bool:
+    """True when ``value`` is strictly better than the proven ``bound`` allows."""
+    if _close(value, bound):
+        return False
+    return value > bound if problem.maximize else value < bound
