@@ -188,41 +188,32 @@ def _run_exact(
     hint: ThresholdNet | None,
     native: dict[str, Any],
 ) -> SolveResult:
-    left = ctx.time_left()
+    """The exact phase: engine ``method`` (hinted with ``hint``) or, for
+    ``"monolithic"``, the backend's model (warm-started with ``hint`` if it fits)."""
     if method != "monolithic":
         solve = _engine_solver(method)
         if solve is None:
             raise ValidationError(
                 f"method={method!r} is not shipped in this installation; use method='monolithic'."
             )
-        fwd = _Forwarder(ctx, method)
-        res = solve(
-            problem,
-            time_limit=left,
-            seed=ctx.seed,
-            threads=ctx.threads,
-            hint=hint,
-            log_callback=_native_lines(ctx),
-            incumbent_callback=fwd,
-            **native,
-        )
-        _merge(ctx, res, fwd)
-        return res
-    be = get_backend(backend)
-    if hint is not None:
-        try:
-            problem.check_net(hint)
-        except ValidationError:
-            hint = None
-    fwd = _Forwarder(ctx, backend)
-    res = be.solve(
+        phase, start = method, {"hint": hint}
+    else:
+        solve = get_backend(backend).solve
+        if hint is not None:
+            try:
+                problem.check_net(hint)
+            except ValidationError:
+                hint = None
+        phase, start = backend, {"warm_start": hint}
+    fwd = _Forwarder(ctx, phase)
+    res = solve(
         problem,
-        time_limit=left,
+        time_limit=ctx.time_left(),
         seed=ctx.seed,
         threads=ctx.threads,
-        warm_start=hint,
         log_callback=_native_lines(ctx),
         incumbent_callback=fwd,
+        **start,
         **native,
     )
     _merge(ctx, res, fwd)
