@@ -1,0 +1,248 @@
+"""The per-layer target-assignment problem: validated data and its semantics.
+
+:class:`TargetProblem` holds one layer's inputs ``A``, the fixed layers above and their
+downstream targets, the weight domain and the optional current targets; it counts downstream
+violations, tabulates codes for the exact models and checks realisability (see
+:mod:`mixedopt.targets` for the semantics). The argument checks live in
+:mod:`mixedopt.targets.validation`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from mixedopt.targets import TargetProblem
+>>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+>>> tp = TargetProblem.build(X, (np.array([[1, 1]]), [1]), [[-1], [1], [1], [1]],
+...                          weights="integer")
+>>> tp.integral, tp.weight_bound, tp.violations(np.array([[-1, -1]] * 4))
+(True, 3.0, 3)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mixedopt._validation import check_array, is_integral
+from mixedopt.errors import ValidationError
+from mixedopt.network import ThresholdNet
+from mixedopt.targets.validation import (
+    check_above,
+    check_current,
+    check_domain,
+    check_margin,
+    check_max_flips,
+    check_sample_weight,
+    check_weight_domain,
+)
+
+__all__ = ["MAX_CODE_TABLE_UNITS", "TargetProblem"]
+
+MAX_CODE_TABLE_UNITS = 12
+
+
+@dataclass(frozen=True, eq=False)
+class TargetProblem:
+    """A validated per-layer target-assignment problem (built by :meth:`build`).
+
+    Attributes
+    ----------
+    A : ndarray, shape (B, n_in)
+        Inputs of the layer (int64 when integral).
+    n_units : int
+        Width of the layer whose targets are chosen.
+    above : ThresholdNet or None
+        Fixed layers above, read as the final output (``y`` holds class codes).
+    W_next, b_next : ndarray or None
+        Alternatively one fixed sign layer above (``y`` holds its ±1 targets).
+    y : ndarray
+        Downstream targets: class codes ``(B,)`` or ±1 ``(B, n_next)``.
+    weights : str
+        Weight domain of the layer.
+    weight_bound : float or None
+        Box of weights and biases (None: unbounded, real weights only).
+    margin : float
+        Inactive gap for non-integral problems.
+    current : ndarray or None
+        Current targets ``(B, n_units)`` (start point / hint, and centre of ``max_flips``).
+    max_flips : int or None
+        Most targets of one example that may differ from ``current``.
+    sample_weight : ndarray of int64
+        Weight of each example's violations.
+    """
+
+    A: np.ndarray
+    n_units: int
+    above: ThresholdNet | None
+    W_next: np.ndarray | None
+    b_next: np.ndarray | None
+    y: np.ndarray
+    weights: str
+    weight_bound: float | None
+    margin: float
+    current: np.ndarray | None
+    max_flips: int | None
+    sample_weight: np.ndarray
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def build(
+        cls,
+        A: Any,
+        above: Any,
+        y_down: Any,
+        *,
+        n_units: int | None = None,
+        current: Any = None,
+        weights: str = "real",
+        weight_bound: float | None = None,
+        margin: float = 1.0,
+        max_flips: int | None = None,
+        sample_weight: Any = None,
+    ) -> TargetProblem:
+        """Validate the inputs (clear :class:`ValidationError` on bad input)."""
+        Aa = check_array(A, name="A")
+        B = Aa.shape[0]
+        check_domain(weights)
+        net, W_next, b_next, y, n_in_above = check_above(above, y_down, B)
+        if n_units is not None and int(n_units) != n_in_above:
+            raise ValidationError(
+                f"n_units={n_units} but the layer above takes {n_in_above} inputs."
+            )
+        n = int(n_in_above)
+        K = check_weight_domain(weights, weight_bound)
+        mg = check_margin(margin)
+        cur = check_current(current, B, n)
+        flips = check_max_flips(max_flips, cur)
+        sw = check_sample_weight(sample_weight, B)
+        Ac = Aa.astype(np.int64) if is_integral(Aa) and weights != "real" else Aa.astype(float)
+        return cls(Ac, n, net, W_next, b_next, y, weights, K, mg, cur, flips, sw)
+
+    # ------------------------------------------------------------ semantics
+    @property
+    def n_samples(self) -> int:
+        return int(self.A.shape[0])
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.A.shape[1])
+
+    @property
+    def integral(self) -> bool:
+        return self.weights != "real" and self.A.dtype.kind == "i"
+
+    @property
+    def eps(self) -> float:
+        return 1.0 if self.integral else self.margin
+
+    @property
+    def tol(self) -> float:
+        return 0.0 if self.integral else 1e-4 * self.margin
+
+    def bias_bounds(self) -> tuple[float, float] | None:
+        if self.weight_bound is None:
+            return None
+        if self.weights == "binary":
+            return (-float(self.n_inputs), float(self.n_inputs))
+        return (-self.weight_bound, self.weight_bound)
+
+    # ------------------------------------------------------------ downstream
+    def violations_per_example(self, T: np.ndarray) -> np.ndarray:
+        """Unweighted violations of each example's downstream targets given ``T``."""
+        T = np.asarray(T)
+        if self.above is not None:
+            return (self.above.predict_codes(T) != self.y).astype(np.int64)
+        assert self.W_next is not None and self.b_next is not None
+        z = T @ self.W_next.T + self.b_next
+        return np.sum(np.where(z >= 0, 1, -1) != self.y, axis=1).astype(np.int64)
+
+    def violations(self, T: np.ndarray) -> int:
+        """Weighted number of violated downstream targets (the objective)."""
+        return int(np.sum(self.sample_weight * self.violations_per_example(T)))
+
+    def all_codes(self) -> np.ndarray:
+        """Every ±1 code of the layer, shape ``(2^n, n)`` (only for n <= 12)."""
+        if self.n_units > MAX_CODE_TABLE_UNITS:
+            raise ValidationError(
+                f"{self.n_units} units: code tables are limited to {MAX_CODE_TABLE_UNITS}."
+            )
+        if "codes" not in self._cache:
+            n = self.n_units
+            idx = np.arange(2**n)[:, None]
+            self._cache["codes"] = np.where((idx >> np.arange(n)[::-1]) & 1, 1, -1).astype(np.int8)
+        return self._cache["codes"]
+
+    def code_violations(self) -> np.ndarray:
+        """Violations of every example under every code, shape ``(B, 2^n)``."""
+        if "code_viol" not in self._cache:
+            codes = self.all_codes().astype(np.int64)
+            if self.above is not None:
+                pred = self.above.predict_codes(codes)  # (2^n,)
+                out = (pred[None, :] != self.y[:, None]).astype(np.int64)
+            else:
+                z = codes @ self.W_next.T + self.b_next  # (2^n, n_next)
+                s = np.where(z >= 0, 1, -1)
+                out = np.stack([np.sum(s != yk[None, :], axis=1) for yk in self.y]).astype(np.int64)
+            self._cache["code_viol"] = out
+        return self._cache["code_viol"]
+
+    def linear_above(self) -> tuple[np.ndarray, np.ndarray, str] | None:
+        """``(W, b, kind)`` when the layers above are one affine layer (kind: ``"sign"``,
+        ``"argmax"`` or ``"layer"``), else None."""
+        if self.above is None:
+            return self.W_next, self.b_next, "layer"
+        if self.above.n_layers == 1:
+            return self.above.weights[0], self.above.biases[0], self.above.output
+        return None
+
+    # ------------------------------------------------------------ realisability
+    def realised(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Targets produced by a layer ``(W, b)`` on ``A`` (true forward pass, ±1)."""
+        z = self.A @ np.asarray(W).T + np.asarray(b)
+        return np.where(z >= 0, 1, -1).astype(np.int8)
+
+    def in_dead_band(self, W: np.ndarray, b: np.ndarray) -> bool:
+        """True when some example falls in the models' dead band ``(-eps, tol)`` (never for
+        integral problems): such a layer does not realise its column in the exact sense."""
+        if self.integral:
+            return False
+        z = self.A @ np.asarray(W, dtype=np.float64).T + np.asarray(b, dtype=np.float64)
+        return bool(np.any((z > -self.eps) & (z < self.tol)))
+
+    def downstream_mode(self) -> str:
+        """How exact models encode the layers above: ``"linear"`` (one affine layer with
+        integer weights), ``"table"`` (a code table, n_units <= 12) or ``"linear-real"``."""
+        lin = self.linear_above()
+        if (
+            lin is not None
+            and is_integral(np.asarray(lin[0], float))
+            and is_integral(np.asarray(lin[1], float))
+        ):
+            return "linear"
+        if self.n_units <= MAX_CODE_TABLE_UNITS:
+            return "table"
+        if lin is not None:
+            return "linear-real"
+        raise ValidationError(
+            f"exact target assignment under a {self.above.n_layers}-layer net above needs a "
+            f"code table, limited to {MAX_CODE_TABLE_UNITS} units (got {self.n_units}); use "
+            "backend='greedy'."
+        )
+
+    def column_realisable(self, t: np.ndarray) -> tuple[bool, np.ndarray | None]:
+        """Exact check that column ``t`` is realisable; returns ``(ok, params or None)``.
+
+        Real weights: one LP. Discrete weights: a small CP-SAT model (exact).
+        """
+        t = np.asarray(t) > 0
+        if self.weights == "real":
+            from mixedopt.solvers._lp import unit_lp
+
+            v = unit_lp(self.A, t, K=self.weight_bound, eps=self.eps, tol=self.tol)
+            return v is not None, v
+        from mixedopt.solvers.cpsat import fit_unit_exact
+
+        v = fit_unit_exact(self, t, time_limit=10.0)
+        return v is not None, v
