@@ -4,12 +4,12 @@ one backend and verifies its answer by the true forward pass (see :mod:`mixedopt
 Examples
 --------
 >>> import numpy as np
->>> import mixedopt as mo
->>> X, y = mo.datasets.load("xor")
->>> above = mo.ThresholdNet([np.array([[1, 1]])], [np.array([1])])   # OR of two units
->>> ta = mo.assign_targets(X, above, y, backend="brute", weights="integer", weight_bound=1)
->>> ta.status.value, ta.n_violated
-('optimal', 0)
+>>> from mixedopt.targets.assign import assign_targets
+>>> A = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+>>> above = (np.array([[1, 1]]), [-1])   # one sign layer: AND of two units
+>>> ta = assign_targets(A, above, [[-1], [-1], [-1], [1]], backend="brute", weights="ternary")
+>>> ta.status.value, ta.n_violated, ta.targets.tolist()
+('optimal', 0, [[-1, -1], [-1, 1], [1, -1], [1, 1]])
 """
 
 from __future__ import annotations

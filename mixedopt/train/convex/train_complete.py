@@ -9,11 +9,10 @@ Examples
 --------
 >>> import numpy as np
 >>> from mixedopt.train.convex import train_convex
->>> rng = np.random.default_rng(0)
->>> X = rng.normal(size=(40, 3)); y = np.where(X[:, 0] * X[:, 1] > 0, "a", "b")
->>> res = train_convex(X, y, method="svm", beta=1e-3, seed=0)
->>> res.info["method"], res.info["patterns_realised"]
-('svm', 1.0)
+>>> X = np.arange(12.0).reshape(-1, 1); y = np.repeat(["a", "b", "c"], 4)
+>>> res = train_convex(X, y, method="pi", beta=1e-3)   # one program (7) per class
+>>> res.net.weights[-1].shape, res.n_errors, res.info["patterns_realised"]
+((3, 6), 0, 1.0)
 """
 
 from __future__ import annotations

@@ -9,11 +9,11 @@ solutions unchanged. Called by :func:`~mixedopt.train.convex.train.train_convex_
 Examples
 --------
 >>> import numpy as np
->>> from mixedopt.train.convex import train_convex
->>> X = np.random.default_rng(0).normal(size=(60, 4)); y = (X[:, 0] > 0.3).astype(int)
->>> res = train_convex(X, y, method="lasso", n_patterns=300, beta=1e-3, seed=0)
->>> res.info["sampler"], res.info["train_agreement"]
-('data', 1.0)
+>>> from mixedopt.train.convex import train_convex_path
+>>> X = np.repeat(np.eye(3), 20, axis=0); y = np.repeat([0, 1, 1], 20)   # 3 distinct rows
+>>> res = train_convex_path(X, y, [1e-3, 1e-1], n_patterns=50, seed=0)
+>>> [(r.status.value, r.info["n_hidden"], r.n_errors) for r in res]
+[('optimal', 2, 0), ('optimal', 2, 0)]
 """
 
 from __future__ import annotations
