@@ -213,7 +213,8 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         f"`scripts/bench_exact.py{' --quick' if meta['quick'] else ''}` — "
         f"{meta['time_limit']:g} s per solve, 1 thread, "
-        f"{meta['machine']}; load average {meta['load_start']} at start, "
+        f"{meta['machine']}; {'last run: ' if len(meta.get('runs', [])) > 1 else ''}"
+        f"load average {meta['load_start']} at start, "
         f"{meta['load_end']} at the end (the machine is shared: timings are noisy). "
         f"Seeds {meta['seeds']}. Total {meta['wall_seconds'] / 60:.1f} min.",
         "",
@@ -356,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--merge",
         action="store_true",
-        help="keep the other tasks' rows from the existing JSON output (rerun some tasks)",
+        help="keep the rows of the existing JSON output that this run does not redo (other "
+        "tasks; for the frontier, other dims/methods/seeds)",
     )
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--digits-time-limit", type=float, default=300.0)
@@ -386,6 +388,16 @@ def main(argv: list[str] | None = None) -> int:
                 data[task] = previous.get(task, [])
     if "frontier" in args.tasks:
         data["frontier"] = frontier(args)
+        if args.merge:
+            # a partial rerun (some --dims / --methods / --seeds) replaces only its own rows
+            def rerun(r: dict[str, Any]) -> bool:
+                redo = r["d"] in args.dims and r["method"] in args.methods
+                return redo and r["seed"] in args.seeds
+
+            kept = [r for r in previous.get("frontier", []) if not rerun(r)]
+            data["frontier"] = sorted(
+                kept + data["frontier"], key=lambda r: (r["d"], r["m"], r["seed"], r["method"])
+            )
     if "realizable" in args.tasks:
         data["realizable"] = realizable(args)
     if "digits" in args.tasks:
@@ -393,7 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     runs = list(previous.get("meta", {}).get("runs", [])) if args.merge else []
     runs.append(
         {
-            "tasks": args.tasks,
+            "tasks": args.tasks
+            + (
+                [f"dims {args.dims} methods {args.methods} seeds {args.seeds}"]
+                if args.merge
+                else []
+            ),
             "started": time.strftime(
                 "%Y-%m-%d %H:%M", time.localtime(time.time() - (time.perf_counter() - t0))
             ),
@@ -405,7 +422,12 @@ def main(argv: list[str] | None = None) -> int:
     data["meta"] = {
         "runs": runs,
         "quick": args.quick,
-        "methods": args.methods,
+        "methods": sorted(
+            set(args.methods) | set(previous.get("meta", {}).get("methods", [])),
+            key=METHODS.index,
+        )
+        if args.merge
+        else args.methods,
         "time_limit": args.time_limit,
         "digits_time_limit": args.digits_time_limit,
         "seeds": args.seeds,

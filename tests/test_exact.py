@@ -268,3 +268,14 @@ def test_auto_keeps_the_heuristic_when_the_model_is_too_big(monkeypatch):
     assert res.method == "auto:heuristic"
     assert res.objective == res.net.n_errors(X, y) and res.status is Status.FEASIBLE
     assert res.wall_time <= 4.5
+
+
+@pytest.mark.parametrize(("d", "phase"), [(3, "dichotomy"), (5, "monolithic")])
+def test_auto_runs_the_engine_methods_only_on_small_unit_classes(d, phase):
+    # K = 3: 7^4 = 2,401 first-layer units at d = 3, 7^6 = 117,649 at d = 5 (over the cap)
+    X, y, _ = mo.datasets.planted(m=40, d=d, h=2, noise=0.2, seed=0)
+    res = mo.train_exact(X, y, hidden=[2], weight_bound=3, time_limit=3, seed=0)
+    phases = [p["phase"] for p in res.info["phases"]]
+    assert phases == ["heuristic", phase], phases
+    assert res.method == f"auto:heuristic+{phase}"
+    assert res.objective == res.net.n_errors(X, y)

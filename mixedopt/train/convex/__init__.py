@@ -11,7 +11,9 @@ closed form for the squared loss.
   ``first_order``; solutions and certificates in ``solution``);
 * :mod:`~mixedopt.train.convex.complete` — program (7) and its closed form;
 * :mod:`~mixedopt.train.convex.reconstruct` — ThresholdNets from convex solutions;
-* :mod:`~mixedopt.train.convex.train` — :func:`train_convex`, the whole pipeline.
+* :mod:`~mixedopt.train.convex.train` — :func:`train_convex`, the whole pipeline, with
+  the Convex-Lasso fit in ``train_lasso``, Convex-PI / -SVM in ``train_complete`` and the
+  lower bound / status in ``certify``.
 
 Examples
 --------
