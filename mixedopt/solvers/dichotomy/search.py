@@ -14,6 +14,7 @@ from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.solvers.base import SolveContext
 from mixedopt.solvers.dichotomy.bits import _bits_dot, _pack, _unpack
+from mixedopt.solvers.dichotomy.decode import decode_net
 from mixedopt.solvers.dichotomy.functions import (
     CanonicalFunction,
     _is_majority,
@@ -21,8 +22,7 @@ from mixedopt.solvers.dichotomy.functions import (
     canonical_functions,
 )
 from mixedopt.solvers.dichotomy.pair_graph import _PairGraph
-from mixedopt.solvers.dichotomy.units import _unit_params, unit_class
-from mixedopt.solvers.greedy import _output_functions
+from mixedopt.solvers.dichotomy.units import unit_class
 
 logger = logging.getLogger(__name__)
 
@@ -92,44 +92,7 @@ class _Search(_PairGraph):
 
     def make_net(self, f: CanonicalFunction, units: list[int]) -> ThresholdNet:
         """Net realising canonical ``f`` on the dichotomies ``units`` (sorted indices)."""
-        p = self.p
-        h = p.hidden[0]
-        d = p.n_features
-        W1 = np.zeros((h, d), dtype=np.int64)
-        b1 = np.zeros(h, dtype=np.int64)
-        eps = np.zeros(h, dtype=bool)
-        for pos_i, u in enumerate(units):
-            r = self.order[u]
-            W1[pos_i] = self.uc.params[r, :d]
-            b1[pos_i] = self.uc.params[r, d]
-            eps[pos_i] = self.uc.negated[r]
-        if len(units) < h:  # irrelevant positions: any unit of the domain
-            wv, bv = p.domain_values(0)
-            filler = _unit_params(np.array([0]), wv, bv, d)[0]
-            for pos_i in range(len(units), h):
-                W1[pos_i] = filler[:d]
-                b1[pos_i] = filler[d]
-        # output table g over the h actual hidden inputs: g(x) = f(eps * x restricted)
-        table = np.zeros(1 << h, dtype=bool)
-        for c in range(1 << h):
-            cc = 0
-            for i in range(f.h):
-                bit = (c >> i) & 1
-                if eps[i]:
-                    bit ^= 1
-                cc |= bit << i
-            table[c] = f.table[cc]
-        wv, bv = p.domain_values(1)
-        P, T = _output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
-        hit = np.flatnonzero(np.all(T.astype(bool) == table[None, :], axis=1))
-        if hit.size == 0:  # pragma: no cover - canonical forms come from realisable rows
-            raise AssertionError("dichotomy search: output function not realisable")
-        row = P[hit[0]]
-        return p.make_net(
-            [W1, row[None, :h]],
-            [b1, row[h:]],
-            metadata={"trained_by": "dichotomy", "output_function": f.name()},
-        )
+        return decode_net(self.p, self.uc, self.order, f, units)
 
     # ---------------------------------------------------------------- main loop
     def run(self) -> None:
