@@ -6,6 +6,7 @@ the training points is a pattern it collapses to the ``n``-dimensional program (
 closed form for the squared loss.
 
 * :mod:`~mixedopt.train.convex.arrangements` — sampled / enumerated patterns, representations;
+* :mod:`~mixedopt.train.convex.patterns` — their containers (bit-packed matrix, threshold layer);
 * :mod:`~mixedopt.train.convex.solvers` — Lasso, logistic, hinge and group-Lasso solvers,
   warm-started paths, duality-gap certificates (the methods live in ``lars``, ``highs``,
   ``first_order``; solutions and certificates in ``solution``);
