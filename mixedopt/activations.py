@@ -7,7 +7,8 @@ Conventions (they matter for exact solvers, so they are stated once here):
 * ``step``: ``1`` if ``z >= 0`` else ``0``.
 * ``staircase<n>``: the quantized ReLU of the FTPROP code with ``n`` thresholds and ``n + 1``
   levels, ``y = clip(ceil(z * (n - 1)), 0, n) / n``; ``staircase3`` is the "2-bit" qReLU with
-  levels ``{0, 1/3, 2/3, 1}`` and thresholds ``z > 0, z > 0.5, z > 1``.
+  levels ``{0, 1/3, 2/3, 1}`` and thresholds ``z > 0, z > 0.5, z > 1``. It is computed in
+  float64 (exact for float32 inputs); the torch backend does the same, so both agree.
 
 Activations are referred to by short names, as in Larq: :func:`get` accepts a name or an
 :class:`Activation` instance.

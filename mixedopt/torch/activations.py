@@ -80,7 +80,12 @@ def _step01(x: Tensor) -> Tensor:
 
 
 def _staircase(x: Tensor, n: int) -> Tensor:
-    return torch.ceil(x * (n - 1)).clamp_(0, n).div_(n)  # div, not * (1/n): as numpy
+    if x.dtype == torch.float64 or x.device.type == "mps":  # MPS has no float64
+        return torch.ceil(x * (n - 1)).clamp_(0, n).div_(n)  # div, not * (1/n): as numpy
+    # in float32, x * (n - 1) can round onto a threshold it lies just above (x = 0.33333334
+    # and n = 4 gave level 1, not 2); in float64 the product of a float32 and a small
+    # integer is exact, so the level is exact and equal to numpy's (which works in float64)
+    return torch.ceil(x.double() * (n - 1)).clamp_(0, n).div_(n).to(x.dtype)
 
 
 def threshold(x: Tensor, kind: str) -> Tensor:

@@ -35,6 +35,17 @@ def test_forward_matches_the_numpy_activations(x, kind):
     np.testing.assert_array_equal(got_grad, got)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_staircase_levels_are_exact_next_to_a_threshold(dtype):
+    # found by hypothesis: float32(1/3) = 0.33333334 > 1/3, so staircase4 (thresholds
+    # 0, 1/3, 2/3, 1) gives level 2 -> 0.5; float32 x * 3 rounds to 1.0 and gave 0.25
+    x = torch.tensor([0.33333334, 2 / 3, 1.0, 1.0000001, -0.1, 0.0], dtype=dtype)
+    want = np_act.get("staircase4")(x.double().numpy())
+    got = ThresholdActivation("staircase4")(x)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.double().numpy(), want.astype(np.float64))
+
+
 def test_sign_of_zero_is_plus_one_and_step_of_zero_is_one():
     z = torch.tensor([0.0, -0.0, -1e-30, 1e-30])
     assert Step()(z).tolist() == [1.0, 1.0, -1.0, 1.0]
