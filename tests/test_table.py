@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from _strategies import tiny_problems
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,24 +19,8 @@ from mixedopt.solvers.cpsat_table import TableModel, applicable, solve_table
 from mixedopt.solvers.greedy import _output_functions
 
 
-@st.composite
-def tiny_problems(draw):
-    seed = draw(st.integers(0, 100_000))
-    rng = np.random.default_rng(seed)
-    m = draw(st.integers(4, 11))
-    d = draw(st.integers(1, 2))
-    h = draw(st.integers(1, 3))
-    dom = draw(st.sampled_from(["integer", "ternary", "binary"]))
-    X = rng.integers(-3, 4, size=(m, d))
-    y = rng.integers(0, 2, size=m)
-    y[:2] = [0, 1]
-    sw = rng.integers(1, 3, size=m)
-    kw = {"weight_bound": 2 if h < 3 else 1} if dom == "integer" else {}
-    return TrainingProblem.from_data(X, y, hidden=[h], weights=dom, sample_weight=sw, **kw)
-
-
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problem=tiny_problems(), symmetry=st.booleans())
+@given(problem=tiny_problems(max_m=11, max_sample_weight=2), symmetry=st.booleans())
 def test_optimum_equals_brute_force(problem, symmetry):
     try:
         brute = mo.solvers.get("brute").solve(problem, time_limit=60)
