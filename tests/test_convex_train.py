@@ -175,3 +175,20 @@ def test_one_class_and_bad_shapes(data):
         train_convex(X, np.ones(len(X)))
     with pytest.raises(ValidationError, match="different lengths"):
         train_convex(X, y[:-1])
+
+
+@pytest.mark.parametrize("C", [None, 1.0])
+def test_svm_units_from_the_gram_matrix_equal_the_plain_linear_svm(monkeypatch, C):
+    import mixedopt.train.convex.reconstruct as rc
+
+    rng = np.random.default_rng(0)
+    A = (rng.normal(size=(120, 30)) > 0).astype(float)
+    A = np.unique(A, axis=0)
+    P = np.column_stack([A[:, 0] > 0, A[:, :3].sum(1) >= 2, np.ones(len(A), bool)])
+    layer, realised = rc.pattern_units(A, P, "svm", svm_C=C, seed=0)
+    monkeypatch.setattr(rc, "SVM_GRAM_MAX_ROWS", 0)  # the per-unit linear-kernel path
+    plain, realised_plain = rc.pattern_units(A, P, "svm", svm_C=C, seed=0)
+    np.testing.assert_allclose(layer.weights, plain.weights, atol=1e-8)
+    np.testing.assert_allclose(layer.biases, plain.biases, atol=1e-8)
+    assert realised.tolist() == realised_plain.tolist()
+    assert realised[[0, 2]].all()  # a separable pattern and the constant one
