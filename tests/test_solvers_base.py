@@ -308,6 +308,19 @@ def test_log_callback_gets_progress_lines_from_every_backend(backend):
     assert len(events) == len(set(events)), events
 
 
+def test_native_log_gets_the_solver_log_but_not_the_progress_lines():
+    from mixedopt.solvers.base import NativeLog
+
+    plain: list[str] = []
+    native: list[str] = []
+    mo.solvers.get("cpsat").solve(_xor_problem(), time_limit=5, log_callback=plain.append)
+    mo.solvers.get("cpsat").solve(
+        _xor_problem(), time_limit=5, log_callback=NativeLog(native.append)
+    )
+    assert any(ln.startswith("[mixedopt]") for ln in plain)
+    assert native and not any(ln.startswith("[mixedopt]") for ln in native)
+
+
 @pytest.mark.parametrize("warm", [False, True])
 def test_pipeline_logs_the_warm_start_and_merged_results_once(warm):
     X, y, _ = mo.datasets.planted(m=12, d=2, h=2, noise=0.1, seed=0)

@@ -32,6 +32,7 @@ __all__ = [
     "LIMIT",
     "BuildInterrupted",
     "LogCallback",
+    "NativeLog",
     "SolveContext",
     "SolveOptions",
     "check_options",
@@ -103,6 +104,20 @@ def check_options(
         if cb is not None and not callable(cb):
             raise ValidationError(f"{name} must be callable or None, got {type(cb).__name__}.")
     return time_limit, int(seed), int(threads)
+
+
+class NativeLog:
+    """A ``log_callback`` that takes a solver's native log lines but not the context's own
+    ``[mixedopt]`` progress lines: for a sub-solve whose progress events an outer pipeline
+    relays and logs itself (``train_exact``'s phases)."""
+
+    progress_lines = False
+
+    def __init__(self, callback: LogCallback) -> None:
+        self.callback = callback
+
+    def __call__(self, line: str) -> None:
+        self.callback(line)
 
 
 class BuildInterrupted(Exception):
@@ -202,7 +217,8 @@ class SolveContext:
     # events
     def _emit(self, event: Progress) -> None:
         self.log.append(event)
-        if self.options.log_callback is not None:
+        log = self.options.log_callback
+        if log is not None and getattr(log, "progress_lines", True):
             obj = "-" if event.objective is None else f"{event.objective:g}"
             bnd = "-" if event.bound is None else f"{event.bound + 0.0:g}"  # no "-0"
             self.log_line(

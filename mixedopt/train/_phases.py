@@ -21,7 +21,7 @@ from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import Progress, SolveResult, Status
 from mixedopt.solvers import get as get_backend
-from mixedopt.solvers.base import LogCallback, SolveContext
+from mixedopt.solvers.base import LogCallback, NativeLog, SolveContext
 
 logger = logging.getLogger("mixedopt.train.exact")
 
@@ -81,17 +81,10 @@ def _engine_applies(method: str, problem: TrainingProblem) -> bool:
 
 
 def _native_lines(ctx: SolveContext) -> LogCallback | None:
-    """The user's log callback for a phase, minus the phase's own ``[mixedopt]`` progress
+    """The user's log callback for a phase, without the phase's own ``[mixedopt]`` progress
     lines: the phase's events reach ``ctx`` through the forwarder, which logs them once."""
     cb = ctx.options.log_callback
-    if cb is None:
-        return None
-
-    def native(line: str) -> None:
-        if not line.startswith("[mixedopt]"):
-            cb(line)
-
-    return native
+    return None if cb is None else NativeLog(cb)
 
 
 class _Forwarder:
