@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 import pytest
-from _strategies import tiny_problems
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from mo_strategies import tiny_problems
 
 import mixedopt as mo
 from mixedopt.errors import ValidationError
