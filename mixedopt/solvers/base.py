@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from mixedopt.errors import SolverError, SolverUnavailableError, ValidationError
@@ -106,6 +106,7 @@ __all__ = [
     "RawResult",
     "SolveContext",
     "SolveOptions",
+    "check_option_names",
     "check_options",
     "finalize",
     "key_better",
@@ -345,6 +346,23 @@ def map_status(status_map: Mapping[str, Status | str], native: str, has_solution
     if s == LIMIT:
         return Status.FEASIBLE if has_solution else Status.UNKNOWN
     return Status(s)
+
+
+def check_option_names(native: Mapping[str, Any], known: Iterable[str], *, backend: str) -> None:
+    """Reject native options outside ``known`` with one message naming them all.
+
+    >>> check_option_names({"max_work": 1}, ["max_work", "max_combos"], backend="brute")
+    >>> check_option_names({"depth": 1}, ["max_work"], backend="brute")
+    Traceback (most recent call last):
+    ...
+    mixedopt.errors.ValidationError: unknown brute option(s) 'depth'; known: max_work.
+    """
+    known = list(known)
+    bad = sorted(set(native) - set(known))
+    if bad:
+        raise ValidationError(
+            f"unknown {backend} option(s) {', '.join(map(repr, bad))}; known: {', '.join(known)}."
+        )
 
 
 def pass_native(target: Any, native: Mapping[str, Any], *, backend: str) -> None:

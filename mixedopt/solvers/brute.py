@@ -41,7 +41,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import Status
-from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext
+from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
 
 __all__ = ["BruteBackend"]
 
@@ -388,12 +388,7 @@ class BruteBackend(Backend):
         return reason
 
     def check_native(self, native: Mapping[str, Any]) -> None:
-        bad = sorted(set(native) - {"max_work", "max_combos"})
-        if bad:
-            raise ValidationError(
-                f"unknown brute option(s) {', '.join(map(repr, bad))}; brute accepts "
-                "max_work and max_combos."
-            )
+        check_option_names(native, ("max_work", "max_combos"), backend="brute")
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         search = _Search(problem, ctx, ctx.options.native)

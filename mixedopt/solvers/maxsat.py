@@ -52,7 +52,14 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import Status
-from mixedopt.solvers.base import LIMIT, Backend, LexScalarizer, RawResult, SolveContext
+from mixedopt.solvers.base import (
+    LIMIT,
+    Backend,
+    LexScalarizer,
+    RawResult,
+    SolveContext,
+    check_option_names,
+)
 
 __all__ = ["MaxSATBackend"]
 
@@ -322,12 +329,7 @@ class MaxSATBackend(Backend):
     }
 
     def check_native(self, native: Mapping[str, Any]) -> None:
-        bad = sorted(set(native) - set(NATIVE_KEYS))
-        if bad:
-            raise ValidationError(
-                f"unknown maxsat option(s) {', '.join(map(repr, bad))}; accepted: "
-                f"{', '.join(NATIVE_KEYS)}."
-            )
+        check_option_names(native, NATIVE_KEYS, backend="maxsat")
         if "pb_encoding" in native:
             from pysat.pb import EncType
 

@@ -54,7 +54,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
-from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext
+from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
 from mixedopt.solvers.dichotomy.bits import (  # noqa: F401 (re-exported)
     _HAS_POPCOUNT,
     _bits_dot,
@@ -141,11 +141,7 @@ class DichotomyBackend(Backend):
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {"optimal": Status.OPTIMAL, "limit": LIMIT}
 
     def check_native(self, native: Mapping[str, Any]) -> None:
-        bad = sorted(set(native) - set(DEFAULTS))
-        if bad:
-            raise ValidationError(
-                f"unknown dichotomy option(s) {', '.join(bad)}; known: {', '.join(DEFAULTS)}."
-            )
+        check_option_names(native, DEFAULTS, backend="dichotomy")
 
     def unsupported_reason(self, problem: TrainingProblem) -> str | None:
         reason = super().unsupported_reason(problem)

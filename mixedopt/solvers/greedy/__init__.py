@@ -48,7 +48,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
-from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext
+from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
 from mixedopt.solvers.greedy._moves import RESCALE as RESCALE
 from mixedopt.solvers.greedy._moves import _compound_candidates as _compound_candidates
 from mixedopt.solvers.greedy._moves import _output_functions as _output_functions
@@ -141,11 +141,7 @@ class GreedyBackend(Backend):
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {"zero": Status.OPTIMAL, "limit": LIMIT}
 
     def check_native(self, native: Mapping[str, Any]) -> None:
-        bad = sorted(set(native) - set(DEFAULTS))
-        if bad:
-            raise ValidationError(
-                f"unknown greedy option(s) {', '.join(bad)}; known: {', '.join(DEFAULTS)}."
-            )
+        check_option_names(native, DEFAULTS, backend="greedy")
         if "init" in native and native["init"] not in ("relax", "random", "zeros"):
             raise ValidationError("greedy option init must be 'relax', 'random' or 'zeros'.")
 
