@@ -251,6 +251,18 @@ class TrainingProblem:
         lo, hi = self.bias_bounds(layer)
         return wv, np.arange(int(lo), int(hi) + 1, dtype=np.int64)
 
+    def n_unit_choices(self, layer: int) -> int:
+        """Number of distinct ``(w, b)`` of one unit of ``layer`` in a discrete domain:
+        ``|weight values| ** n_in * |bias values|`` (see :meth:`domain_values`).
+
+        >>> import mixedopt as mo
+        >>> X, y = mo.datasets.load("xor")
+        >>> TrainingProblem.from_data(X, y, hidden=[2], weights="ternary").n_unit_choices(0)
+        27
+        """
+        wv, bv = self.domain_values(layer)
+        return len(wv) ** self.sizes[layer] * len(bv)
+
     # ------------------------------------------------------------- evaluation
     def make_net(
         self,

@@ -76,8 +76,7 @@ def _unsupported(problem: TrainingProblem) -> str | None:
         return "the table model needs integer inputs and discrete weights"
     if problem.objective != ("errors",):
         return "the table model minimises errors only (objective='errors')"
-    wv, bv = problem.domain_values(1)
-    if len(wv) ** problem.hidden[0] * len(bv) > 20 * MAX_TABLE_ROWS:
+    if problem.n_unit_choices(1) > 20 * MAX_TABLE_ROWS:
         return "the output layer has too many weight combinations for a table"
     return None
 

@@ -110,7 +110,7 @@ def _auto_exact_method(problem: TrainingProblem, backend: str, native: dict[str,
     Native options are CP-SAT parameters, so with any given only CP-SAT models qualify.
     Engine methods are skipped above :data:`AUTO_ENGINE_MAX_UNITS` first-layer units."""
     if backend == "cpsat":
-        units = _first_layer_units(problem)
+        units = None if problem.weights == "real" else problem.n_unit_choices(0)
         if units is not None and units > AUTO_ENGINE_MAX_UNITS:
             logger.info(
                 "auto: the first layer has %d units (> %d); the monolithic model replaces "
@@ -125,14 +125,6 @@ def _auto_exact_method(problem: TrainingProblem, backend: str, native: dict[str,
             if _engine_applies(name, problem):
                 return name
     return "monolithic"
-
-
-def _first_layer_units(problem: TrainingProblem) -> int | None:
-    """Number of distinct first-layer units of a discrete weight domain (None if real)."""
-    if problem.weights == "real":
-        return None
-    wv, bv = problem.domain_values(0)
-    return len(wv) ** problem.n_features * len(bv)
 
 
 def _too_big(problem: TrainingProblem) -> bool:

@@ -73,7 +73,6 @@ from mixedopt.solvers.dichotomy.functions import (  # noqa: F401 (re-exported)
 from mixedopt.solvers.dichotomy.search import _Search
 from mixedopt.solvers.dichotomy.units import (  # noqa: F401 (re-exported)
     UnitClass,
-    _n_units,
     _unit_params,
     unit_class,
 )
@@ -116,7 +115,7 @@ def _unsupported(problem: TrainingProblem, max_units: int) -> str | None:
         return "the dichotomy search needs integer inputs and discrete weights"
     if problem.objective != ("errors",):
         return "the dichotomy search minimises errors only (objective='errors')"
-    n = _n_units(problem)
+    n = problem.n_unit_choices(0)
     if n > max_units:
         return (
             f"the first-layer domain has {n:,} units (more than max_units={max_units:,}); "

@@ -11,11 +11,6 @@ from mixedopt.errors import ValidationError
 from mixedopt.problem import TrainingProblem
 
 
-def _n_units(problem: TrainingProblem) -> int:
-    wv, bv = problem.domain_values(0)
-    return len(wv) ** problem.n_features * len(bv)
-
-
 @dataclass
 class UnitClass:
     """Distinct sign patterns of the first-layer units on the sample, closed under negation.
