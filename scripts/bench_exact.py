@@ -330,7 +330,13 @@ def markdown(data: dict[str, Any]) -> str:
         f"thread / one CP-SAT worker per solve, {meta['machine']}. Started "
         f"{meta['started']}; total wall time **{meta['wall_seconds'] / 60:.1f} min**. "
         "Every row below comes from this one run of the script (no rows merged from other "
-        "runs).",
+        f"runs), on the working tree of commit `{meta['git']['commit']}`"
+        + (
+            f" with {len(meta['git']['uncommitted_library_files'])} library files modified "
+            "but not committed at the start (other work in progress; listed in the JSON)."
+            if meta["git"]["uncommitted_library_files"]
+            else "."
+        ),
         "",
         f"**Timings are noisy**: the 2 cores were shared with other engineers' test runs "
         f"(load average {meta['load_start']} at the start, {meta['load_end']} at the end). "
@@ -509,6 +515,23 @@ def _errors(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def git_state() -> dict[str, Any]:
+    """The commit the run started from and the library files modified in the working tree
+    (the run uses the working tree, uncommitted edits included)."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *a], cwd=ROOT, capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [ln[3:] for ln in git("status", "--porcelain", "--", "mixedopt").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_library_files": dirty}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny ladders, 4 s limits")
@@ -551,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     started = time.strftime("%Y-%m-%d %H:%M")
     load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    git = git_state()
     data: dict[str, Any] = {"frontier": [], "realizable": [], "digits": []}
     if "frontier" in args.tasks:
         data["frontier"] = frontier(args)
@@ -571,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         "realizable_cases": REALIZABLE_QUICK if args.quick else REALIZABLE,
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
         "started": started,
+        "git": git,
         "load_start": load_start,
         "load_end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "wall_seconds": time.perf_counter() - t0,
