@@ -59,6 +59,12 @@ class Activation:
     def __call__(self, z: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def exact(self, zq: np.ndarray, q: int) -> np.ndarray:
+        """The activation of ``z = zq / q`` for exact integers ``zq`` (``int64`` or Python
+        ints) and a positive integer ``q``, without rounding. Sign-only activations (sign,
+        step) need only the sign of ``zq``."""
+        return self(np.where(np.asarray(zq) >= 0, 1, -1))
+
 
 @dataclass(frozen=True)
 class Sign(Activation):
@@ -131,6 +137,19 @@ class Staircase(Activation):
         z = np.asarray(z, dtype=np.float64)
         # + 0.0 turns the -0.0 of ceil(-0.1) into 0.0 (equal, but it prints and hashes apart)
         return np.clip(np.ceil(z * (self.n - 1)), 0, self.n) / self.n + 0.0
+
+    def exact(self, zq: np.ndarray, q: int) -> np.ndarray:
+        """Exact levels of ``z = zq / q``: ``ceil(zq (n-1) / q)`` in integers.
+
+        >>> import numpy as np
+        >>> Staircase(n=3).exact(np.array([-1, 0, 1, 5, 6, 7]), 10)
+        array([0.        , 0.        , 0.33333333, 0.33333333, 0.66666667,
+               0.66666667])
+        """
+        zq = np.asarray(zq)
+        k = -((-zq * (self.n - 1)) // q)
+        k = np.minimum(np.maximum(k, 0), self.n).astype(np.int64)
+        return k / self.n + 0.0
 
 
 _FIXED = {"sign": Sign(), "step": Step(), "step01": Step()}

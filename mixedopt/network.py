@@ -49,6 +49,7 @@ from mixedopt._netfile import (
 )
 from mixedopt._threads import blas_for_flops
 from mixedopt._validation import check_array, check_labels, is_integral
+from mixedopt.arithmetic import as_exact_integers, exact_affine, rational_scale
 from mixedopt.errors import ModelFileError, ValidationError
 from mixedopt.summary import DOMAINS, LayerSummary, NetSummary, infer_domain, summarize
 
@@ -57,7 +58,6 @@ __all__ = ["LayerSummary", "NetSummary", "ThresholdNet", "infer_domain"]
 logger = logging.getLogger(__name__)
 
 OUTPUTS = ("sign", "argmax")
-_EXACT_FLOAT = 2.0**52  # exact float64 integers are < 2**53; a factor 2 covers the bound's rounding
 
 
 def _as_weight_array(a: Any, name: str, ndim: int) -> np.ndarray:
@@ -67,30 +67,40 @@ def _as_weight_array(a: Any, name: str, ndim: int) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def _affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``A @ W.T + b``: exact ``int64`` when the layer is integer and ``A`` holds integers
-    (free to tell for integer dtypes such as the ``int8`` of sign/step activations; a float
-    input is checked once), else ``float64``."""
-    if W.dtype.kind == "i" and b.dtype.kind == "i" and is_integral(A):
-        return _exact_affine(A, W, b)
-    return A.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
+def _affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """``A @ W.T + b`` of one layer, exactly where the sign of a tie can be told exactly.
 
-
-def _exact_affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact ``A @ W.T + b`` for integer-valued ``A`` and integer ``W``, ``b`` (``int64``).
-
-    float64 BLAS when every partial sum is an integer below 2**53 in magnitude (then no
-    rounding happens, in any summation order), int64 arithmetic otherwise (numpy's integer
-    matmul does not use BLAS: ~15x slower); both give the same values.
+    Returns ``(Z, q)``. With an integer layer and inputs that are integers or rationals with
+    a common denominator ``q`` (:func:`~mixedopt.arithmetic.rational_scale`), ``Z`` holds the
+    exact integers ``q (A @ W.T + b)`` (``int64``, or Python ints beyond int64). Otherwise
+    (real weights, or inputs that are not small-denominator rationals) ``Z`` is the float64
+    product and ``q`` is None.
     """
-    if A.size and W.size:
-        amax = max(float(A.max()), -float(A.min()))
-        bound = amax * float(np.abs(W).sum(axis=1).max()) + float(np.abs(b).max())
-        if bound < _EXACT_FLOAT:
-            Z = A.astype(np.float64, copy=False) @ W.T.astype(np.float64)
-            Z += b
-            return Z.astype(np.int64)
-    return A.astype(np.int64) @ W.T + b
+    if W.dtype.kind in "iO" and b.dtype.kind in "iO":
+        q = rational_scale(A)
+        if q is not None:
+            Ai = as_exact_integers(A, q)
+            return exact_affine(Ai, W, _times(b, q)), q
+    return A.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64), None
+
+
+def _times(b: np.ndarray, q: int) -> np.ndarray:
+    """``b * q`` exactly (Python ints where int64 could overflow)."""
+    if q == 1:
+        return b
+    if b.size and b.dtype != object and float(np.max(np.abs(b))) * q >= 2.0**62:
+        return b.astype(object) * q
+    return b * q
+
+
+def _as_float(Z: np.ndarray, q: int | None) -> np.ndarray:
+    """Pre-activations for users: exact integers stay ``int64`` (q = 1); rationals become
+    float64 ``Z / q`` (the sign is kept: a nonzero ratio never rounds to 0)."""
+    if q is None:
+        return Z
+    if q == 1:
+        return Z if Z.dtype != object else Z.astype(np.float64)
+    return (Z / q).astype(np.float64)
 
 
 class ThresholdNet:
@@ -250,6 +260,12 @@ class ThresholdNet:
     def forward(self, X: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Full forward pass.
 
+        Integer layers are evaluated exactly when their inputs are integers or rationals
+        with a small common denominator (decimal data, staircase levels): a unit whose true
+        pre-activation is 0 is active, whatever float64 rounding would say, and no product
+        overflows (see :mod:`mixedopt.arithmetic`). Real-weight layers and inputs that are not
+        small-denominator rationals use float64.
+
         Returns
         -------
         pre : list of ndarray
@@ -257,17 +273,27 @@ class ThresholdNet:
         post : list of ndarray
             Activations of every hidden layer, shape ``(n_samples, n_l)``.
         """
+        pre, post, _ = self._forward(X)
+        return pre, post
+
+    def _forward(
+        self, X: Any
+    ) -> tuple[list[np.ndarray], list[np.ndarray], tuple[np.ndarray, int | None]]:
+        """:meth:`forward` plus the output layer's exact values ``(Z, q)`` (see ``_affine``)."""
         a = self._check_X(X)
         pre, post = [], []
+        last: tuple[np.ndarray, int | None] = (np.zeros((0, 0)), None)
         flops = a.shape[0] * sum(w.size for w in self.weights)
         with blas_for_flops(flops):  # small products: one BLAS thread (see mixedopt._threads)
             for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-                z = _affine(a, w, b)
-                pre.append(z)
+                zq, q = _affine(a, w, b)
+                last = (zq, q)
+                pre.append(_as_float(zq, q))
                 if i < len(self._acts):
-                    a = self._acts[i](z)
+                    act = self._acts[i]
+                    a = act(zq) if q is None else act.exact(zq, q)
                     post.append(a)
-        return pre, post
+        return pre, post, last
 
     def activations(self, X: Any) -> list[np.ndarray]:
         """Hidden-layer activations (the realised targets), one ``(n_samples, n_l)`` array
@@ -281,10 +307,14 @@ class ThresholdNet:
         return z[:, 0] if self.output == "sign" else z
 
     def predict_codes(self, X: Any) -> np.ndarray:
-        """Predicted class indices (``0..k-1``; for a binary net 1 iff ``z >= 0``)."""
-        z = self.decision_function(X)
+        """Predicted class indices (``0..k-1``; for a binary net 1 iff ``z >= 0``).
+
+        Read from the exact output pre-activations where they are exact (ties included)."""
+        z, _ = self._forward(X)[2]
         if self.output == "sign":
-            return (z >= 0).astype(np.int64)
+            return (z[:, 0] >= 0).astype(np.int64)
+        if z.dtype == object:  # Python ints: argmax with ties to the lowest index
+            return np.array([max(range(z.shape[1]), key=lambda j: (r[j], -j)) for r in z])
         return np.argmax(z, axis=1).astype(np.int64)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -38,6 +38,7 @@ from mixedopt._validation import (
     encode_labels,
     is_integral,
 )
+from mixedopt.arithmetic import as_exact_integers, rational_scale
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 
@@ -99,6 +100,12 @@ class TrainingProblem:
     margin : float
         For ``real`` weights: an inactive unit needs ``z <= -margin`` (an active one
         ``z >= 0``); with integer data and weights the margin is exactly 1.
+    input_scale : int
+        ``q`` when the inputs were rationals with common denominator ``q`` (decimal data):
+        :attr:`X` then holds the integers ``q * x`` and a first-layer unit's pre-activation is
+        kept as ``q * z = w . (q x) + q b`` (see :meth:`bias_scale`), so every model stays
+        integral and exact. 1 for integer inputs (and for inputs without a small common
+        denominator, which stay float64 and make the problem non-:attr:`integral`).
     """
 
     X: np.ndarray
@@ -110,6 +117,7 @@ class TrainingProblem:
     objective: tuple[str, ...] = ("errors",)
     sample_weight: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=np.int64))
     margin: float = 1.0
+    input_scale: int = 1
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -162,7 +170,22 @@ class TrainingProblem:
                     "in the error count); scale and round real weights first."
                 )
             sw = np.asarray(sw_raw, dtype=np.int64)
-        Xc = Xa.astype(np.int64) if is_integral(Xa) else Xa.astype(np.float64)
+        q = rational_scale(Xa) if weights != "real" else (1 if is_integral(Xa) else None)
+        if q is not None:
+            Xc = as_exact_integers(Xa, q)
+            lim = 2.0**53
+            zmax = float(np.max(np.sum(np.abs(Xc.astype(np.float64)), axis=1))) * K
+            if weights != "real" and zmax + q * (K + Xa.shape[1]) >= lim:
+                raise ValidationError(
+                    f"inputs too large for exact training: |w . x + b| can reach {zmax:.3g}"
+                    + (f" (in units of 1/{q})" if q > 1 else "")
+                    + " with these weights, beyond the exact-integer limit 2**53 (about "
+                    "9.0e15); rescale X (e.g. divide by a power of 2) or lower weight_bound."
+                )
+            if Xc.dtype == object:  # real weights on huge integers: float64 arithmetic
+                Xc, q = Xa.astype(np.float64), 1
+        else:
+            Xc, q = Xa.astype(np.float64), 1
         if margin is None:
             margin = 1.0
         if not np.isfinite(margin) or margin <= 0:
@@ -177,6 +200,7 @@ class TrainingProblem:
             objective=obj,
             sample_weight=sw,
             margin=float(margin),
+            input_scale=int(q),
         )
 
     # --------------------------------------------------------------- geometry
@@ -229,6 +253,41 @@ class TrainingProblem:
         if self.weights == "binary":
             return (-n_in, n_in)
         return (-self.weight_bound, self.weight_bound)
+
+    def bias_scale(self, layer: int) -> int:
+        """Factor of a bias in the models' pre-activations of ``layer``: :attr:`input_scale`
+        for the first layer (whose inputs are kept as ``q * x``), 1 after.
+
+        Biases are always stated (and returned in nets) in the user's units; a model writes
+        ``w . X[k] + bias_scale(0) * b`` for the first layer.
+
+        >>> import numpy as np
+        >>> p = TrainingProblem.from_data([[0.5], [0.7]], [0, 1], weights="integer")
+        >>> p.X.ravel().tolist(), p.input_scale, p.bias_scale(0), p.bias_scale(1)
+        ([5, 7], 10, 10, 1)
+        """
+        return self.input_scale if layer == 0 else 1
+
+    def internal_net(self, net: ThresholdNet) -> ThresholdNet:
+        """``net`` in the units of :attr:`X`: first-layer biases times :attr:`input_scale`
+        (the same net itself when the scale is 1). Its forward pass on :attr:`X` equals the
+        user net's on the original inputs, exactly."""
+        q = self.input_scale
+        if q == 1:
+            return net
+        biases = [np.asarray(b) * q if i == 0 else b for i, b in enumerate(net.biases)]
+        return ThresholdNet(
+            net.weights,
+            biases,
+            net.activation_names,
+            output=net.output,
+            classes=net.classes,
+            weight_domain=net.weight_domain,
+        )
+
+    def activations(self, net: ThresholdNet) -> list[np.ndarray]:
+        """Hidden activations of ``net`` on the training inputs (true forward pass)."""
+        return self.internal_net(net).activations(self.X)
 
     def domain_values(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """Allowed weight values and bias values of ``layer`` for a discrete domain
@@ -283,7 +342,7 @@ class TrainingProblem:
 
     def predict_codes(self, net: ThresholdNet) -> np.ndarray:
         """Class codes predicted by ``net`` on the training inputs (true forward pass)."""
-        return net.predict_codes(self.X)
+        return self.internal_net(net).predict_codes(self.X)
 
     def errors(self, net: ThresholdNet) -> int:
         """Weighted number of training errors of ``net`` (true forward pass)."""
@@ -358,7 +417,7 @@ class TrainingProblem:
         ``K * n_in + B`` after (``B`` the bias bound).
         """
         lo, hi = self.bias_bounds(layer)
-        B = max(abs(lo), abs(hi))
+        B = max(abs(lo), abs(hi)) * self.bias_scale(layer)
         K = self.weight_bound
         if layer == 0:
             return K * np.abs(self.X).sum(axis=1) + B
@@ -388,7 +447,7 @@ class TrainingProblem:
         ``min_{j != c} z_c - z_j - eps [j < c]`` for argmax with true class ``c``. Empty
         minima are 0.
         """
-        pre, _ = net.forward(self.X)
+        pre, _ = self.internal_net(net).forward(self.X)
         out: list[np.ndarray] = []
         for layer, z in enumerate(pre[:-1]):
             eps = self.eps(layer)

@@ -191,9 +191,17 @@ def test_capability_errors():
         mo.solvers.get("cpsat").solve(real)
     with pytest.raises(mo.ValidationError, match="margin"):
         mo.solvers.get("maxsat").solve(_xor_problem(objective="margin"))
-    frac = TrainingProblem.from_data(X + 0.5, y, hidden=[2], weights="integer")
+    # inputs that are not small-denominator rationals: no exact integer model
+    irr = TrainingProblem.from_data(X + np.pi / 10, y, hidden=[2], weights="integer")
+    assert irr.input_scale == 1 and not irr.integral
     with pytest.raises(mo.ValidationError, match="integer inputs"):
-        mo.solvers.get("cpsat").solve(frac)
+        mo.solvers.get("cpsat").solve(irr)
+    # decimal inputs are rationals: CP-SAT solves them exactly, MaxSAT says it cannot
+    frac = TrainingProblem.from_data(X + 0.5, y, hidden=[2], weights="integer")
+    assert frac.input_scale == 2 and frac.integral
+    assert mo.solvers.get("cpsat").solve(frac, time_limit=10).status is mo.Status.OPTIMAL
+    with pytest.raises(mo.ValidationError, match="common denominator 2"):
+        mo.solvers.get("maxsat").solve(frac)
 
 
 def test_warm_start_checked():

@@ -111,7 +111,14 @@ def test_real_weights_scip_matches_brute():
         kw = {"A": A, "above": above, "y_down": y, "weights": "real", "weight_bound": 2.0}
         ref = mo.assign_targets(backend="brute", time_limit=30, **kw)
         ta = mo.assign_targets(backend="scip", time_limit=30, **kw)
-        assert ref.status is Status.OPTIMAL and ta.status is Status.OPTIMAL
+        # a box on real weights makes the margin model a restriction: both solve it to
+        # optimality, but only a zero-violation layer is a proof for the stated problem
+        for r in (ref, ta):
+            if r.n_violated == 0:
+                assert r.status is Status.OPTIMAL
+            else:
+                assert r.status is Status.FEASIBLE and r.bound is None
+                assert r.info["margin_model_bound"] == r.n_violated
         assert ta.n_violated == ref.n_violated
         _check(ta, kw)
 

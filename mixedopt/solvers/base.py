@@ -138,6 +138,10 @@ class Backend(ABC):
         False for heuristics: their results are at best ``FEASIBLE``.
     needs_integral : bool
         Needs integer inputs (every pre-activation an integer) unless ``weights='real'``.
+    scaled_inputs : bool
+        Handles rational inputs kept as integers ``q * x``: writes the first layer's bias as
+        ``problem.bias_scale(0) * b`` (see :attr:`TrainingProblem.input_scale`). A backend
+        that leaves it False is never handed such a problem.
     multiclass : bool
         Handles one output unit per class.
     max_hidden_layers : int or None
@@ -155,6 +159,7 @@ class Backend(ABC):
     objectives: ClassVar[frozenset[str]] = frozenset({"errors", "weights", "margin"})
     proves_optimality: ClassVar[bool] = True
     needs_integral: ClassVar[bool] = False
+    scaled_inputs: ClassVar[bool] = False
     multiclass: ClassVar[bool] = True
     max_hidden_layers: ClassVar[int | None] = None
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {}
@@ -197,6 +202,12 @@ class Backend(ABC):
             return (
                 f"backend {self.name!r} needs integer inputs (exact integer pre-activations); "
                 "quantise X (e.g. np.round(X * 100)) or use weights='real' with backend='scip'"
+            )
+        if problem.input_scale != 1 and not self.scaled_inputs:
+            return (
+                f"backend {self.name!r} needs integer inputs; these are rationals with common "
+                f"denominator {problem.input_scale} (handled exactly by backends "
+                "'brute', 'cpsat', 'scip' and the engine's 'auto')"
             )
         if not self.multiclass and not problem.is_binary:
             return f"backend {self.name!r} handles binary problems only"

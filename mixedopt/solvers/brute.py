@@ -184,7 +184,7 @@ class _Search:
             return self._real_class(A, layer)
         G = self.grids[layer]
         eps, tol = self.p.eps(layer), self.p.active_tol(layer)
-        Z = A @ G[:, :-1].T + G[:, -1]  # (m, P)
+        Z = self._z(A, layer)  # (m, P)
         if self.p.layer_integral(layer):
             ok = np.ones(G.shape[0], bool)
         else:
@@ -193,6 +193,12 @@ class _Search:
         nz = np.count_nonzero(G, axis=1)
         margin = _unit_margin(Z, eps) if self.need_margin else np.zeros(G.shape[0])
         return _group_best((Z >= 0).T, G, nz, margin, self.objective)
+
+    def _z(self, A: np.ndarray, layer: int) -> np.ndarray:
+        """Pre-activations (m, P) of every grid unit of ``layer`` on inputs ``A`` (in the
+        problem's units: the first layer's bias times :meth:`TrainingProblem.bias_scale`)."""
+        G = self.grids[layer]
+        return A @ G[:, :-1].T + G[:, -1] * self.p.bias_scale(layer)
 
     def _real_class(self, A: np.ndarray, layer: int, y: np.ndarray | None = None) -> _UnitClass:
         """Real-weight unit class: every labelling of the distinct rows of ``A`` that an LP
@@ -305,7 +311,7 @@ class _Search:
             errors = (wrong * sw[None, :]).sum(axis=1)
             return errors, uc.params, uc.nz, uc.margin
         G = self.grids[-1]
-        Z = A @ G[:, :-1].T + G[:, -1]
+        Z = self._z(A, self.L - 1)
         act = Z >= 0
         wrong = act != y[:, None]
         eps, tol = p.eps(self.L - 1), p.active_tol(self.L - 1)
@@ -327,7 +333,7 @@ class _Search:
         p = self.p
         G = self.grids[-1]
         C = p.n_classes
-        Z1 = A @ G[:, :-1].T + G[:, -1]  # (m, P) one unit
+        Z1 = self._z(A, self.L - 1)  # (m, P) one unit
         P = G.shape[0]
         m = A.shape[0]
         k = np.arange(m)
@@ -375,6 +381,7 @@ class BruteBackend(Backend):
     description = "exhaustive oracle for tiny nets"
     packages = ()
     extra = None
+    scaled_inputs = True
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {
         "complete": Status.OPTIMAL,
         "stopped": LIMIT,

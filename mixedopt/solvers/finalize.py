@@ -101,6 +101,16 @@ def finalize(
             )
             status = Status.FEASIBLE
             bound = None
+        elif not problem.integral:
+            # the model demands a margin the stated problem does not (strict inequalities on
+            # non-integral pre-activations): its infeasibility proves nothing
+            info["margin_model_infeasible"] = True
+            logger.info(
+                "%s: no net satisfies the margin model, which is stricter than the problem "
+                "(non-integral pre-activations); reporting UNKNOWN, not INFEASIBLE",
+                backend,
+            )
+            status = Status.UNKNOWN
         else:
             status = Status.INFEASIBLE
     elif not feasible:
@@ -129,18 +139,23 @@ def finalize(
                 bound,
             )
             bound = None
-        if problem.weights == "real" and bound is not None:
-            # a real-weight model is a restriction (a margin and a weight box stand in for
-            # the strict sign inequalities): its bound holds for that model, not for every
-            # real-weight net. Only the trivial bound (0 errors) is a proof.
-            info["model_bound"] = bound
+        if not problem.integral and bound is not None:
+            # real weights, or discrete weights on inputs that are not small-denominator
+            # rationals: the model is a restriction (a margin stands in for the strict sign
+            # inequalities, a box for real weights), so its bound holds for that margin
+            # model, not for the stated problem. Only the trivial bound (0 errors) is a proof.
+            info["margin_model_bound"] = bound
             trivial = problem.objective[0] == "errors" and not problem.maximize
             bound = 0.0 if trivial else None
             logger.info(
-                "%s: real weights; the model's bound %s holds only under its margin and "
-                "weight box, so it is kept as info['model_bound'], not claimed",
+                "%s: %s; the model's bound %s holds only under its margin%s, so it is kept as "
+                "info['margin_model_bound'], not claimed",
                 backend,
-                info["model_bound"],
+                "real weights"
+                if problem.weights == "real"
+                else "inputs are not integers or small-denominator rationals",
+                info["margin_model_bound"],
+                " and weight box" if problem.weights == "real" else "",
             )
         closed = bound is not None and _close(true_obj, bound)
         if (
@@ -156,7 +171,7 @@ def finalize(
             mapped == Status.OPTIMAL
             and not closed
             and ctx.interrupted is False
-            and "model_bound" not in info
+            and "margin_model_bound" not in info
         ):
             logger.warning(
                 "%s reported optimal, but the returned net's true objective %s does not meet "
@@ -171,7 +186,7 @@ def finalize(
         info["objectives"] = {c: values[c] for c in problem.objective}
     n_err = None if values is None else int(values["errors"])
     targets = (
-        [] if net is None else [np.asarray(a, dtype=np.int8) for a in net.activations(problem.X)]
+        [] if net is None else [np.asarray(a, dtype=np.int8) for a in problem.activations(net)]
     )
     if status is Status.UNKNOWN and net is not None:
         info["best_effort_errors"] = n_err

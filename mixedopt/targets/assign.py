@@ -192,6 +192,10 @@ def _verify(
             b[:] = d
         T = tp.realised(W, b)
         status = Status.INFEASIBLE if raw.native_status == "infeasible" else Status.UNKNOWN
+        exact_model = tp.integral or (tp.weights == "real" and tp.weight_bound is None)
+        if status is Status.INFEASIBLE and not exact_model:
+            info["margin_model_infeasible"] = True  # stricter than the problem: no proof
+            status = Status.UNKNOWN
         if tp.weights != "real":
             W, b = W.astype(np.int64), b.astype(np.int64)
         return TargetAssignment(
@@ -221,6 +225,12 @@ def _verify(
         logger.warning(
             "%s: %d violations beat the model's bound %s; dropping it", backend, v, bound
         )
+        bound = None
+    exact_model = tp.integral or (tp.weights == "real" and tp.weight_bound is None)
+    if bound is not None and not exact_model:
+        # a margin (and a weight box) stand in for the strict sign inequalities: the bound
+        # holds for that margin model, not for the stated problem (see docs/exact.md)
+        info["margin_model_bound"] = bound
         bound = None
     if not within:
         status = Status.UNKNOWN

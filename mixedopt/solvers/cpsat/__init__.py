@@ -77,6 +77,7 @@ class CPSATBackend(Backend):
     """OR-Tools CP-SAT, naive monolithic model (see the module docstring)."""
 
     name = "cpsat"
+    scaled_inputs = True
     description = "OR-Tools CP-SAT, monolithic CP model"
     packages = ("ortools",)
     extra = None

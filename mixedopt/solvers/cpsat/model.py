@@ -98,7 +98,9 @@ class MonolithicModel:
             # pre-activation expressions z[k][j]
             Z: list[list[Any]] = []
             if layer == 0:
-                Z = affine_rows(X, self.W[0], self.B[0], coef=int, total=sum, ctx=ctx)
+                bs = p.bias_scale(0)  # rational inputs are kept as q * x
+                B0 = self.B[0] if bs == 1 else [bs * v for v in self.B[0]]
+                Z = affine_rows(X, self.W[0], B0, coef=int, total=sum, ctx=ctx)
             else:
                 assert prev_u is not None
                 prods = []
@@ -203,7 +205,7 @@ class MonolithicModel:
                 for i in range(W.shape[1]):
                     md.AddHint(self.W[layer][j][i], int(W[j, i]))
                 md.AddHint(self.B[layer][j], int(b[j]))
-        acts = net.activations(self.p.X)
+        acts = self.p.activations(net)
         for U, A in zip(self.U, acts, strict=True):
             for k in range(U.shape[0]):
                 for j in range(U.shape[1]):

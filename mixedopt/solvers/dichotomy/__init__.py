@@ -135,6 +135,7 @@ class DichotomyBackend(Backend):
     domains = frozenset({"binary", "ternary", "integer"})
     objectives = frozenset({"errors"})
     needs_integral = True
+    scaled_inputs = True
     multiclass = False
     max_hidden_layers = 1
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {"optimal": Status.OPTIMAL, "limit": LIMIT}

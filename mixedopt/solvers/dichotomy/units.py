@@ -50,6 +50,7 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
     m, d = X.shape
     wv, bv = problem.domain_values(0)
     n_units = len(wv) ** d * len(bv)
+    bs = problem.bias_scale(0)  # rational inputs are kept as q * x: the bias counts q times
     if chunk is None:
         # about 4 M sign entries per chunk: cache-friendly, and the time limit is checked
         # every few tens of milliseconds (64 k units x 300 examples took 0.3 s per chunk)
@@ -57,7 +58,7 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
     # BLAS products are exact here: integer data and weights far below 2**53
     exact_float = (
         float(np.abs(X).max(initial=0)) * float(np.abs(wv).max(initial=0)) * (d + 1)
-        + float(np.abs(bv).max(initial=0))
+        + float(np.abs(bv).max(initial=0)) * bs
         < 2.0**52
     )
     Xf = X.astype(np.float64) if exact_float else X
@@ -72,9 +73,9 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
         P = _unit_params(idx, wv, bv, d)
         if exact_float:
             Pf = P.astype(np.float64)
-            S = (Xf @ Pf[:, :d].T + Pf[:, d]) >= 0  # (m, c)
+            S = (Xf @ Pf[:, :d].T + Pf[:, d] * bs) >= 0  # (m, c)
         else:
-            S = (X @ P[:, :d].T + P[:, d]) >= 0
+            S = (X @ P[:, :d].T + P[:, d] * bs) >= 0
         S = S.T
         flip = ~S[:, 0] if m else np.zeros(len(S), dtype=bool)
         C = S ^ flip[:, None]  # canonical: example 0 is '+'

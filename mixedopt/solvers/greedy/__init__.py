@@ -136,6 +136,7 @@ class GreedyBackend(Backend):
     description = "local search over discrete weights (no proof beyond zero errors)"
     packages = ()
     extra = None
+    scaled_inputs = True
     # zero errors proves the errors objective; nothing else is ever claimed
     proves_optimality = True
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {"zero": Status.OPTIMAL, "limit": LIMIT}

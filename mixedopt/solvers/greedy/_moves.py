@@ -32,6 +32,8 @@ def _compound_candidates(cur: np.ndarray, wv: np.ndarray, bv: np.ndarray, n_in: 
     ok = np.all((C >= lo) & (C <= hi), axis=1)
     if wv.size == 2:  # binary weights: only ±1
         ok &= np.all(np.isin(C[:, :n_in], wv), axis=1)
+    if bv.size > 1 and bv[1] - bv[0] != 1:  # biases on a lattice (rational inputs, q * b)
+        ok &= np.isin(C[:, n_in], bv)
     C = C[ok & np.any(C != cur, axis=1)]
     if len(C) == 0:
         return C

@@ -33,7 +33,7 @@ class _Search(_State):
         self._pos_total = float(self.sw[self.y == 1].sum())
         if ctx.options.warm_start is not None:
             ws = ctx.options.warm_start
-            self.load(ws.weights, ws.biases)
+            self.load(*self.to_internal(ws.weights, ws.biases))
             self.report()
         else:
             self.start()
@@ -54,9 +54,13 @@ class _Search(_State):
             share = float(self.opts["relax_share"])
             budget = 10.0 if left is None else min(10.0, share * left)
             W, B = relaxed_start(
-                self.p, self.rng, time_budget=budget, max_iter=int(self.opts["relax_iter"])
+                self.p,
+                self.rng,
+                time_budget=budget,
+                max_iter=int(self.opts["relax_iter"]),
+                deadline=self.ctx.deadline,
             )
-            self.load(W, B)
+            self.load(*self.to_internal(W, B))
             self.refit_output()
         else:
             self.load(*self._random_params())
@@ -165,8 +169,8 @@ class _Search(_State):
                 if key < (self.err, cur_slack, hid0 - 1e-9) and (best is None or key < best[0]):
                     f = None if joint is None else int(joint[b])
                     best = (key, layer, j, C[b], f)
-            if self._stop():
-                return False
+                if self._stop():
+                    return False
         if best is None:
             return False
         _, layer, j, vec, f = best
@@ -216,9 +220,17 @@ class _Search(_State):
             j = int(rng.integers(self.sizes[layer + 1]))
             if layer == self.L - 2 and self.opts["unit_relax"]:
                 # re-fit the unit through a relaxation with the rest of its layer frozen
-                w, b = relax_unit(self.p, self.inp(layer), self.A[layer], j, rng, layer=layer)
+                w, b = relax_unit(
+                    self.p,
+                    self.inp(layer),
+                    self.A[layer],
+                    j,
+                    rng,
+                    layer=layer,
+                    deadline=self.ctx.deadline,
+                )
                 W[layer][j] = w
-                B[layer][j] = b
+                B[layer][j] = b * self.p.bias_scale(layer)
             else:
                 W[layer][j] = rng.choice(self.wvals[layer], size=self.sizes[layer])
                 B[layer][j] = rng.choice(self.bvals[layer])

@@ -45,6 +45,9 @@ class _State:
                 bv = wv[(wv >= lo) & (wv <= hi)]
             else:
                 wv, bv = problem.domain_values(layer)
+                # rational inputs are kept as q * x: the search keeps first-layer biases in
+                # the same units (q * b); to_internal / net() convert
+                bv = bv * problem.bias_scale(layer)
             self.wvals.append(wv.astype(dt))
             self.bvals.append(bv.astype(dt))
         self.params = [
@@ -96,6 +99,16 @@ class _State:
         self.err_k, self.slack_k = self._score_rows(self.Z[-1], self.y, self.sw)
         self.err = int(self.err_k.sum())
         self.slack = float(self.slack_k.sum())
+
+    def to_internal(
+        self, W: list[np.ndarray], B: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Parameters in the user's units -> the search's (first-layer bias times
+        :meth:`TrainingProblem.bias_scale`)."""
+        q = self.p.bias_scale(0)
+        if q == 1:
+            return W, B
+        return list(W), [np.asarray(b) * q if i == 0 else b for i, b in enumerate(B)]
 
     def inp(self, layer: int) -> np.ndarray:
         return self.X if layer == 0 else self.A[layer - 1]
@@ -275,6 +288,10 @@ class _State:
         if self.exact:
             W = [w.astype(np.int64) for w in W]
             B = [b.astype(np.int64) for b in B]
+            q = self.p.bias_scale(0)
+            if q != 1:
+                assert np.all(B[0] % q == 0), "greedy: a first-layer bias left the domain"
+                B[0] = B[0] // q
         return self.p.make_net(W, B, metadata={"trained_by": "greedy"})
 
     def snapshot(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -343,6 +360,7 @@ class _State:
             return None
         h = self.sizes[-2]
         wv, bv = self.wvals[-1], self.bvals[-1]
-        if len(wv) ** h * len(bv) > 300_000:
+        # every domain has >= 2 weight values and 2 ** 19 > 300,000: no huge len(wv) ** h
+        if h >= 19 or len(wv) ** h * len(bv) > 300_000:
             return None
         return _output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))

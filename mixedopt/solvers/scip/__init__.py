@@ -126,6 +126,7 @@ class SCIPBackend(Backend):
     """SCIP monolithic MIP (see the module docstring)."""
 
     name = "scip"
+    scaled_inputs = True
     description = "SCIP MIP (big-M or indicator links)"
     packages = ("pyscipopt",)
     extra = "scip"

@@ -135,7 +135,9 @@ class _Model:
             mu_max = float(np.min(zb)) * (2 if last and not p.is_binary else 1) if mus else 0.0
             Z: list[list[Any]] = []
             if layer == 0:
-                Z = affine_rows(X, self.W[0], self.B[0], coef=float, total=scip.quicksum, ctx=ctx)
+                bs = float(p.bias_scale(0))  # rational inputs are kept as q * x
+                B0 = self.B[0] if bs == 1 else [bs * v for v in self.B[0]]
+                Z = affine_rows(X, self.W[0], B0, coef=float, total=scip.quicksum, ctx=ctx)
             else:
                 assert prev_u is not None
                 for k in range(m):
@@ -241,8 +243,9 @@ class _Model:
         md.addCons(b0 <= hi * (1 - u))
         md.addCons(b0 >= lo * (1 - u))
         nzi = np.flatnonzero(x)
-        z1 = scip.quicksum(float(x[i]) * on[i] for i in nzi) + b1
-        z0 = scip.quicksum(float(x[i]) * off[i] for i in nzi) + b0
+        bs = float(self.p.bias_scale(0))
+        z1 = scip.quicksum(float(x[i]) * on[i] for i in nzi) + bs * b1
+        z0 = scip.quicksum(float(x[i]) * off[i] for i in nzi) + bs * b0
         if mu is None:
             md.addCons(z1 >= tol * u)
             md.addCons(z0 <= -eps * (1 - u))
@@ -319,7 +322,7 @@ class _Model:
                     else:
                         md.setSolVal(sol, v, float(W[j, i]))
                 md.setSolVal(sol, Bl[j], float(b[j]))
-        for U, A in zip(self.U, net.activations(self.p.X), strict=True):
+        for U, A in zip(self.U, self.p.activations(net), strict=True):
             for k in range(U.shape[0]):
                 for j in range(U.shape[1]):
                     md.setSolVal(sol, U[k, j], 1.0 if A[k, j] > 0 else 0.0)

@@ -1,0 +1,180 @@
+"""Exact arithmetic for threshold units: rational inputs and overflow-free integer products.
+
+A hard-threshold unit only needs the *sign* of ``z = w . x + b``, but that sign must be right:
+a tie ``z = 0`` is read as active (sign(0) = +1), and a wrong sign near zero is a wrong
+prediction. Two things can get it wrong in plain numpy:
+
+* **Decimal inputs.** ``0.1 + 0.2 - 0.3`` is ``5.6e-17`` in float64, not 0. mixedopt reads a
+  float input as the rational with the smallest denominator ``q <= MAX_DENOMINATOR`` that
+  rounds to it (``0.7`` is ``7/10``), when every input of the array has one; then
+  ``q * z = w . (q x) + q b`` is computed exactly in integers. Inputs without such a
+  denominator (random floats) are used in float64 arithmetic as they are.
+* **Integer overflow.** int64 products wrap around silently. :func:`exact_affine` checks a
+  bound on every partial sum first: float64 BLAS below 2**52 (exact), int64 below 2**62,
+  Python integers (``object`` arrays) beyond.
+
+Examples
+--------
+>>> import numpy as np
+>>> rational_scale(np.array([[0.5], [0.7]]))
+10
+>>> rational_scale(np.array([[1.0, 2.0]])), rational_scale(np.array([[np.pi]]))
+(1, None)
+>>> z = exact_affine(np.array([[4 * 10**18]]), np.array([[3]]), np.array([0]))
+>>> int(z[0, 0]) == 12 * 10**18, z.dtype
+(True, dtype('O'))
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = [
+    "EXACT_FLOAT",
+    "INT64_SAFE",
+    "MAX_DENOMINATOR",
+    "as_exact_integers",
+    "exact_affine",
+    "rational_scale",
+]
+
+#: largest common denominator of inputs read as rationals
+MAX_DENOMINATOR = 10**6
+#: float64 sums of integers below this bound are exact (2**53, with a factor 2 for rounding)
+EXACT_FLOAT = 2.0**52
+#: int64 sums of integers below this bound cannot overflow
+INT64_SAFE = 2.0**62
+
+_SAMPLE = 256  # distinct values tried first, so that random floats are rejected quickly
+
+
+def _denominator(x: float) -> int | None:
+    """Smallest ``q <= MAX_DENOMINATOR`` with ``round(x * q) / q == x`` (None if none)."""
+    fr = Fraction(x).limit_denominator(MAX_DENOMINATOR)
+    if fr.numerator / fr.denominator != x:
+        return None
+    return fr.denominator
+
+
+def rational_scale(A: np.ndarray, *, max_denominator: int = MAX_DENOMINATOR) -> int | None:
+    """Least common denominator of the entries of ``A`` read as rationals.
+
+    Returns 1 for integer arrays, ``q`` when every float entry is the float64 closest to a
+    rational with denominator ``<= max_denominator`` and their common denominator ``q`` is at
+    most ``max_denominator`` too, else None (then ``A`` is used as binary floats).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rational_scale(np.array([0.25, 0.1])), rational_scale(np.array([1 / 3, 2 / 3]))
+    (20, 3)
+    """
+    A = np.asarray(A)
+    if A.dtype.kind in "iub":
+        return 1
+    if A.dtype.kind != "f" or not np.all(np.isfinite(A)):
+        return None
+    if A.size == 0:
+        return 1
+    R = np.round(A)
+    if np.array_equal(R, A):
+        return 1
+    frac = A[A != R]  # integers have denominator 1
+    vals = np.unique(frac)
+    if vals.size > _SAMPLE:
+        rng = np.random.default_rng(0)
+        first = rng.choice(vals, size=_SAMPLE, replace=False)
+        if any(_denominator(float(v)) is None for v in first):
+            return None
+    q = 1
+    for v in vals.tolist():
+        d = _denominator(v)
+        if d is None:
+            return None
+        q = q * d // math.gcd(q, d)
+        if q > max_denominator:
+            return None
+    scaled = A * q
+    if not np.array_equal(np.round(scaled) / q, A):  # pragma: no cover - guarded above
+        return None
+    return q
+
+
+def as_exact_integers(A: np.ndarray, scale: int = 1) -> np.ndarray:
+    """``round(A * scale)`` as integers: ``int64`` when they fit, else Python ints.
+
+    ``A`` holds integers (any dtype) or, with ``scale > 1``, rationals with that denominator
+    (see :func:`rational_scale`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_exact_integers(np.array([0.5, 0.7]), 10)
+    array([5, 7])
+    """
+    A = np.asarray(A)
+    if A.dtype.kind in "iu" and scale == 1:
+        if A.dtype.kind == "u" and A.size and int(A.max()) >= 2**63:
+            return A.astype(object)
+        return A.astype(np.int64, copy=False)
+    if A.dtype.kind == "b":
+        return A.astype(np.int64)
+    if A.dtype == object:
+        return A
+    if A.size == 0:
+        return A.astype(np.int64)
+    S = np.round(A.astype(np.float64) * scale) if scale != 1 else np.asarray(A, np.float64)
+    if float(np.max(np.abs(S))) < 2.0**62:
+        return S.astype(np.int64)
+    # floats >= 2**53 are integers; convert each exactly (rare: huge inputs)
+    if scale == 1:
+        return np.vectorize(int, otypes=[object])(S)
+    fr = np.vectorize(lambda v: int(Fraction(float(v)).limit_denominator(MAX_DENOMINATOR) * scale))
+    return fr(A).astype(object)
+
+
+def _max_abs(A: np.ndarray) -> float:
+    if A.size == 0:
+        return 0.0
+    if A.dtype == object:
+        return float(max(abs(int(v)) for v in A.ravel()))
+    return max(float(A.max()), -float(A.min()))
+
+
+def exact_affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact ``A @ W.T + b`` for integer ``A``, ``W`` and ``b`` (any integer dtypes).
+
+    float64 BLAS when every partial sum is below 2**52 in magnitude (no rounding happens, in
+    any summation order), int64 below 2**62, Python integers beyond: all give the same values.
+    The result is ``int64`` or, when it could overflow, an ``object`` array of Python ints.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exact_affine(np.array([[1, 2]]), np.array([[3, -1]]), np.array([5]))
+    array([[6]])
+    """
+    W = np.asarray(W)
+    b = np.asarray(b)
+    m, n_out = A.shape[0], W.shape[0]
+    if A.size == 0 or W.size == 0:
+        out = np.zeros((m, n_out), dtype=np.int64)
+        return out + (b.astype(np.int64) if b.dtype != object else b)
+    bound = (
+        _max_abs(A) * float(np.max(np.sum(np.abs(W.astype(np.float64)), axis=1)))
+        + _max_abs(b)
+        + 1.0
+    )
+    if bound < EXACT_FLOAT and A.dtype != object and W.dtype != object and b.dtype != object:
+        Z = A.astype(np.float64, copy=False) @ W.T.astype(np.float64)
+        Z += b
+        return Z.astype(np.int64)
+    if bound < INT64_SAFE and A.dtype != object and W.dtype != object and b.dtype != object:
+        return A.astype(np.int64) @ W.T.astype(np.int64) + b.astype(np.int64)
+    Ao = A.astype(object)
+    Wo = W.astype(object)
+    bo = b.astype(object)
+    return Ao.dot(Wo.T) + bo
