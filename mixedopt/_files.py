@@ -14,6 +14,7 @@ The new file gets the permissions an ordinary ``open(path, "w")`` would give it
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 import threading
@@ -44,18 +45,53 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterat
     ``torch.export.save`` wants ``.pt2``).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    if target.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, "Is a folder, not a file name (give a file inside it)", str(target)
+        )
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(
+                    errno.ENOTDIR, f"{str(parent)!r} is a file, not a folder", str(target)
+                )
+            break
+    tmp: Path | None = None
     try:
-        yield tmp
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+            tmp = Path(name)
+            os.close(fd)
+        except OSError as exc:
+            raise _about_target(exc, target) from None
+        try:
+            yield tmp
+        except OSError as exc:  # a write into the temporary file failed (disk full, ...)
+            if exc.filename is None or str(exc.filename) == str(tmp):
+                raise _about_target(exc, target) from exc
+            raise
+        try:
+            os.chmod(tmp, _default_mode())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _about_target(exc, target) from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        # any failure, Ctrl-C included: no temporary file is left behind
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         raise
+
+
+def _about_target(exc: OSError, target: Path) -> OSError:
+    """The same kind of OSError, naming the file the caller asked for rather than the
+    temporary file, e.g. ``[Errno 13] Permission denied: 'out/net.npz'``."""
+    why = exc.strerror or type(exc).__name__
+    other = None if exc.filename is None else str(exc.filename)
+    if other is not None and other != str(target) and not Path(other).name.startswith("."):
+        why = f"{why} (at {other!r})"  # a parent folder, e.g. a file in the way
+    return type(exc)(exc.errno, why, str(target))
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

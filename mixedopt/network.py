@@ -44,6 +44,9 @@ from mixedopt import activations as _act
 from mixedopt._netfile import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    check_description,
+    check_weight_domain,
+    network_file_path,
     read_network_file,
     write_network_file,
 )
@@ -209,7 +212,12 @@ class ThresholdNet:
             classes = [-1, 1] if output == "sign" else list(range(n_out))
         cls = np.asarray(list(classes))
         expected = 2 if output == "sign" else n_out
-        if cls.ndim != 1 or cls.shape[0] != expected:
+        if cls.ndim != 1:
+            raise ValidationError(
+                f"classes must be a flat list of {expected} labels, got a nested list of "
+                f"shape {cls.shape}."
+            )
+        if cls.shape[0] != expected:
             raise ValidationError(
                 f"classes must list {expected} labels for this output layer, got {cls.shape[0]}."
             )
@@ -412,8 +420,9 @@ class ThresholdNet:
             raise ModelFileError(
                 f"not a mixedopt network description (expected format {FORMAT_NAME!r})."
             )
+        check_description(d)
         try:
-            return cls(
+            net = cls(
                 [np.asarray(w) for w in d["weights"]],
                 [np.asarray(b) for b in d["biases"]],
                 d.get("activations") or "sign",
@@ -426,16 +435,24 @@ class ThresholdNet:
             raise ModelFileError(f"network description lacks the field {exc}.") from exc
         except ValidationError as exc:
             raise ModelFileError(f"network description is inconsistent: {exc}") from exc
+        except (TypeError, ValueError) as exc:  # e.g. ragged weight lists
+            raise ModelFileError(f"network description is malformed: {exc}.") from exc
+        check_weight_domain(net.weight_domain, net.weights)
+        return net
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the network to ``path`` as ``.npz`` arrays plus JSON metadata (no pickle).
 
         The write is atomic: a temporary file in the same folder is renamed over ``path``.
-        Returns the path written.
+        Returns the path written: ``path``, with ``.npz`` appended when it has no suffix.
+
+        Raises
+        ------
+        ValidationError
+            ``path`` is a folder or has a suffix other than ``.npz``, or :attr:`metadata`
+            holds something JSON cannot store (numpy arrays: convert with ``.tolist()``).
         """
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
+        path = network_file_path(path)
         meta = self.to_dict()
         del meta["weights"], meta["biases"]
         meta["n_layers"] = self.n_layers
@@ -453,7 +470,10 @@ class ThresholdNet:
             If the file is missing, truncated, corrupt, or not a mixedopt network.
         """
         meta = read_network_file(path)
-        net = cls.from_dict(meta)
+        try:
+            net = cls.from_dict(meta)
+        except ModelFileError as exc:
+            raise ModelFileError(f"{str(path)!r}: {exc}") from exc
         if net.sizes != list(meta.get("sizes", net.sizes)):
             raise ModelFileError(f"{str(path)!r}: stored sizes do not match the arrays.")
         return net
