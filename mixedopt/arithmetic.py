@@ -38,6 +38,7 @@ __all__ = [
     "MAX_DENOMINATOR",
     "as_exact_integers",
     "exact_affine",
+    "exact_nonnegative",
     "rational_scale",
 ]
 
@@ -178,3 +179,33 @@ def exact_affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     Wo = W.astype(object)
     bo = b.astype(object)
     return Ao.dot(Wo.T) + bo
+
+
+def exact_nonnegative(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A @ W.T + b >= 0``, exactly when ``W``, ``b`` hold integers and ``A`` integers or
+    small-denominator rationals (:func:`rational_scale`), else in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exact_nonnegative(np.array([[0.1, 0.2, 0.3]]), np.array([[-1, -1, 1]]), np.array([0]))
+    array([[ True]])
+    """
+    A = np.asarray(A)
+    W = np.asarray(W)
+    b = np.asarray(b)
+    whole = W.dtype.kind in "iu" or (W.dtype.kind == "f" and np.array_equal(W, np.round(W)))
+    whole = whole and (
+        b.dtype.kind in "iu" or (b.dtype.kind == "f" and np.array_equal(b, np.round(b)))
+    )
+    if whole and np.all(np.abs(W) < 2**62) and np.all(np.abs(b) < 2**62):
+        q = rational_scale(A)
+        if q is not None:
+            Wi, bi = W.astype(np.int64), b.astype(np.int64)
+            bq = (
+                bi
+                if q == 1
+                else (bi.astype(object) * q if np.any(np.abs(bi) * q >= 2**62) else bi * q)
+            )
+            return np.asarray(exact_affine(as_exact_integers(A, q), Wi, bq) >= 0, dtype=bool)
+    return A.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64) >= 0

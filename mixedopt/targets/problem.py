@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from mixedopt._validation import check_array, is_integral
+from mixedopt.arithmetic import exact_nonnegative
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.targets.validation import (
@@ -118,6 +119,14 @@ class TargetProblem:
         flips = check_max_flips(max_flips, cur)
         sw = check_sample_weight(sample_weight, B)
         Ac = Aa.astype(np.int64) if is_integral(Aa) and weights != "real" else Aa.astype(float)
+        if weights != "real" and Ac.size:
+            zmax = float(np.max(np.sum(np.abs(Ac.astype(np.float64)), axis=1))) * float(K or 1)
+            if zmax + float(K or 1) * (Ac.shape[1] + 1) >= 2.0**53:
+                raise ValidationError(
+                    f"A too large for exact target assignment: |w . a + b| can reach {zmax:.3g} "
+                    "with these weights, beyond the exact-integer limit 2**53 (about 9.0e15); "
+                    "rescale A (e.g. divide by a power of 2) or lower weight_bound."
+                )
         return cls(Ac, n, net, W_next, b_next, y, weights, K, mg, cur, flips, sw)
 
     # ------------------------------------------------------------ semantics
@@ -200,8 +209,8 @@ class TargetProblem:
     # ------------------------------------------------------------ realisability
     def realised(self, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Targets produced by a layer ``(W, b)`` on ``A`` (true forward pass, ±1)."""
-        z = self.A @ np.asarray(W).T + np.asarray(b)
-        return np.where(z >= 0, 1, -1).astype(np.int8)
+        act = exact_nonnegative(self.A, np.asarray(W), np.asarray(b))
+        return np.where(act, 1, -1).astype(np.int8)
 
     def in_dead_band(self, W: np.ndarray, b: np.ndarray) -> bool:
         """True when some example falls in the models' dead band ``(-eps, tol)`` (never for
