@@ -7,6 +7,7 @@ inside numpy or a solver.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -16,12 +17,19 @@ import numpy as np
 from mixedopt.errors import ValidationError
 
 __all__ = [
+    "MAX_GENERATED_VALUES",
+    "MAX_NET_CELLS",
+    "MAX_NET_PARAMS",
+    "MAX_WEIGHT_BOUND",
     "check_X_y",
     "check_array",
+    "check_generated_size",
     "check_labels",
+    "check_network_size",
     "check_positive",
     "check_targets",
     "check_time_limit",
+    "check_weight_bound",
     "encode_labels",
     "is_integral",
 ]
@@ -206,3 +214,115 @@ def as_sequence_of_ints(value: Any, *, name: str) -> list[int]:
             out.append(int(v))
         return out
     raise ValidationError(f"{name} must be an int or a sequence of ints, got {value!r}.")
+
+
+#: largest accepted ``weight_bound`` K (integer weights in ``[-K, K]``, or the box of real
+#: weights): the exact models enumerate or multiply by K in 64-bit arithmetic, and
+#: ``[-K, K]`` itself is materialised by the dichotomy and table methods
+MAX_WEIGHT_BOUND = 10**6
+#: largest network (weights + biases) an exact or heuristic trainer accepts (800 MB float64)
+MAX_NET_PARAMS = 10**8
+#: largest ``n_samples x sum(hidden)`` table of hidden targets (one byte each)
+MAX_NET_CELLS = 10**9
+
+
+def check_weight_bound(weight_bound: Any, weights: str = "integer") -> Any:
+    """Check a user's ``weight_bound`` (``None`` is the domain's default) and return it.
+
+    It must be a finite number > 0, at most :data:`MAX_WEIGHT_BOUND`, and an integer for
+    ``integer`` weights. Other checks (domain names, binary/ternary bounds) stay with the
+    problem builders.
+
+    >>> check_weight_bound(3)
+    3
+    >>> check_weight_bound(float("nan"))
+    Traceback (most recent call last):
+    ...
+    mixedopt.errors.ValidationError: weight_bound must be a finite number > 0, got nan.
+    """
+    if weight_bound is None:
+        return None
+    if isinstance(weight_bound, bool) or not isinstance(
+        weight_bound, (int, float, np.integer, np.floating)
+    ):
+        raise ValidationError(
+            f"weight_bound must be a number (the largest absolute weight K), got {weight_bound!r}."
+        )
+    if not math.isfinite(float(weight_bound)) or weight_bound <= 0:
+        raise ValidationError(f"weight_bound must be a finite number > 0, got {weight_bound!r}.")
+    if weight_bound > MAX_WEIGHT_BOUND:
+        shown = (
+            f"{weight_bound:g}" if isinstance(weight_bound, (float, np.floating)) else weight_bound
+        )
+        why = (
+            "a box that wide only rescales the margin and ruins the MIP's numerics; use a "
+            "smaller box"
+            if weights == "real"
+            else "exact models work in 64-bit integers and enumerate [-K, K]; use a smaller "
+            "bound (a few bits per weight are the point of integer weights) or weights='real'"
+        )
+        raise ValidationError(
+            f"weight_bound={shown} is beyond the supported limit of {MAX_WEIGHT_BOUND:,} ({why})."
+        )
+    if weights == "integer" and int(weight_bound) != weight_bound:
+        raise ValidationError(
+            f"weight_bound must be a positive integer for integer weights, got {weight_bound!r}."
+        )
+    return weight_bound
+
+
+def check_network_size(
+    sizes: Sequence[int], n_samples: int | None = None, *, name: str = "hidden"
+) -> None:
+    """Refuse a network too large to allocate before any array is built.
+
+    ``sizes`` are the layer widths ``[n_inputs, *hidden, n_outputs]``; the limits are
+    :data:`MAX_NET_PARAMS` weights and biases and :data:`MAX_NET_CELLS` hidden targets
+    (``n_samples * sum(hidden)``).
+
+    >>> check_network_size([2, 10**9, 1], 20)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mixedopt.errors.ValidationError: hidden=[1000000000] gives a network of 4,000,000,001 ...
+    """
+    sz = [int(s) for s in sizes]
+    params = sum((a + 1) * b for a, b in itertools.pairwise(sz))
+    if params > MAX_NET_PARAMS:
+        raise ValidationError(
+            f"{name}={sz[1:-1]} gives a network of {params:,} weights and biases, beyond the "
+            f"limit of {MAX_NET_PARAMS:,} ({MAX_NET_PARAMS * 8 // 10**6:,} MB in float64); "
+            "use narrower layers."
+        )
+    cells = (n_samples or 0) * sum(sz[1:-1])
+    if cells > MAX_NET_CELLS:
+        raise ValidationError(
+            f"{name}={sz[1:-1]} on {n_samples:,} examples needs {cells:,} hidden targets, "
+            f"beyond the limit of {MAX_NET_CELLS:,}; use narrower layers or fewer examples."
+        )
+
+
+#: largest synthetic data set the generators build (``n_samples x n_features`` values:
+#: 400 MB in float64 / int64)
+MAX_GENERATED_VALUES = 5 * 10**7
+
+
+def check_generated_size(
+    n_samples: int, n_values_per_sample: int, *, name: str, per: str = "values"
+) -> None:
+    """Refuse a synthetic data set beyond :data:`MAX_GENERATED_VALUES` before drawing it.
+
+    >>> check_generated_size(10**9, 6, name="planted: m")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mixedopt.errors.DataError: planted: m=1,000,000,000 samples x 6 values = 6,000,000,000 ...
+    """
+    from mixedopt.errors import DataError
+
+    total = int(n_samples) * int(n_values_per_sample)
+    if total > MAX_GENERATED_VALUES:
+        gib = total * 8 / 2**30
+        raise DataError(
+            f"{name}={int(n_samples):,} samples x {int(n_values_per_sample)} {per} = "
+            f"{total:,} values (about {gib:,.1f} GiB), beyond the limit of "
+            f"{MAX_GENERATED_VALUES:,}; generate fewer samples."
+        )

@@ -51,7 +51,7 @@ from mixedopt._netfile import (
     write_network_file,
 )
 from mixedopt._threads import blas_for_flops
-from mixedopt._validation import check_array, check_labels, is_integral
+from mixedopt._validation import check_array, check_labels, check_weight_bound, is_integral
 from mixedopt.arithmetic import as_exact_integers, exact_affine, rational_scale
 from mixedopt.errors import ModelFileError, ValidationError
 from mixedopt.summary import DOMAINS, LayerSummary, NetSummary, infer_domain, summarize
@@ -387,9 +387,7 @@ class ThresholdNet:
                 W.append(rng.integers(-1, 2, size=(n_out, n_in)))
                 B.append(rng.integers(-1, 2, size=n_out))
             else:
-                k = int(weight_bound)
-                if k < 1:
-                    raise ValidationError(f"weight_bound must be >= 1, got {weight_bound!r}.")
+                k = int(check_weight_bound(weight_bound, "integer"))
                 W.append(rng.integers(-k, k + 1, size=(n_out, n_in)))
                 B.append(rng.integers(-k, k + 1, size=n_out))
         return cls(W, B, activation, output=output, classes=classes, weight_domain=weights)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_positive
+from mixedopt._validation import check_generated_size, check_positive
 from mixedopt.datasets.table import _Table
 from mixedopt.errors import DataError
 
@@ -65,8 +65,9 @@ def _load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42)
     n = check_positive(num_samples, name="num_samples", integer=True)
     if n < 10:
         raise DataError(f"mnist1d needs num_samples >= 10 (one per class), got {n}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise DataError(f"mnist1d seed must be an integer, got {seed!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise DataError(f"mnist1d seed must be a non-negative integer, got {seed!r}.")
+    check_generated_size(n, 40, name="mnist1d: num_samples")
     data = _mnist1d_dict(n, int(seed))
     if split == "train":
         X, y = data["x"], data["y"]

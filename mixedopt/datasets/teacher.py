@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_positive
+from mixedopt._validation import check_generated_size, check_positive
 from mixedopt.datasets.table import _Table
 from mixedopt.errors import DataError, ValidationError
 
@@ -83,6 +83,7 @@ def planted(
     h = check_positive(h, name="h", integer=True)
     R = check_positive(input_range, name="input_range", integer=True)
     K = check_positive(weight_bound, name="weight_bound", integer=True)
+    check_generated_size(m, d + h, name="planted: m", per="values (d + h)")
     if (
         isinstance(noise, bool)
         or not isinstance(noise, (int, float, np.integer, np.floating))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixedopt._validation import check_positive
+from mixedopt._validation import check_generated_size, check_positive
 from mixedopt.datasets.table import _Table
 from mixedopt.errors import DataError
 
@@ -48,6 +48,7 @@ def _sklearn_2d(maker: str, n_samples: int, description: str, **kwargs: object) 
     from sklearn import datasets as skd
 
     n = check_positive(n_samples, name="n_samples", integer=True)
+    check_generated_size(n, 2, name=f"{maker}: n_samples")
     X, y = getattr(skd, maker)(n_samples=n, **kwargs)
     return _Table(
         X.astype(np.float64),

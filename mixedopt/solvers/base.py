@@ -78,6 +78,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from mixedopt._validation import check_weight_bound
 from mixedopt.errors import SolverError, SolverUnavailableError, ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
@@ -332,6 +333,7 @@ class Backend(ABC):
         """
         pkeys = ("weights", "weight_bound", "objective", "sample_weight", "margin")
         pkw = {k: kwargs.pop(k) for k in pkeys if k in kwargs}
+        check_weight_bound(pkw.get("weight_bound"), pkw.get("weights", "integer"))
         problem = TrainingProblem.from_data(X, y, hidden=hidden, **pkw)
         return self.solve(problem, **kwargs)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_array, is_integral
+from mixedopt._validation import check_array, check_weight_bound, is_integral
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 
@@ -94,9 +94,15 @@ def check_above(above: Any, y_down: Any, n_samples: int) -> AboveSpec:
         if is_integral(W_next) and is_integral(b_next):
             W_next, b_next = W_next.astype(np.int64), b_next.astype(np.int64)
         yy = np.asarray(y_down)
-        if yy.shape != (B, W_next.shape[0]) or not set(np.unique(yy).tolist()) <= {-1, 1}:
+        if yy.shape != (B, W_next.shape[0]):
             raise ValidationError(
-                f"with above=(W, b), y_down must be ±1 targets of shape ({B}, {W_next.shape[0]})."
+                f"with above=(W, b), y_down must be ±1 targets of shape ({B}, "
+                f"{W_next.shape[0]}), got shape {yy.shape}."
+            )
+        if not set(np.unique(yy).tolist()) <= {-1, 1}:
+            bad = sorted(set(np.unique(yy).tolist()) - {-1, 1})[:5]
+            raise ValidationError(
+                f"with above=(W, b), y_down must hold only ±1 targets, got values {bad}."
             )
         return None, W_next, b_next, yy.astype(np.int64), int(W_next.shape[1])
     raise ValidationError(
@@ -132,6 +138,8 @@ def check_weight_domain(weights: str, weight_bound: float | None) -> float | Non
     (1.0, 2.0)
     """
     check_domain(weights)
+    if weights == "integer":
+        check_weight_bound(weight_bound, "integer")  # before float(): nan, inf, 10**20
     if weights == "real":
         K = None if weight_bound is None else float(weight_bound)
     elif weights in ("binary", "ternary"):
@@ -171,10 +179,14 @@ def check_current(current: Any, n_samples: int, n_units: int) -> np.ndarray | No
     if current is None:
         return None
     cur = np.asarray(current)
-    if cur.shape != (n_samples, n_units) or not set(np.unique(cur).tolist()) <= {-1, 1}:
+    if cur.shape != (n_samples, n_units):
         raise ValidationError(
-            f"current must hold ±1 targets of shape ({n_samples}, {n_units}), got {cur.shape}."
+            f"current must hold ±1 targets of shape ({n_samples}, {n_units}), got shape "
+            f"{cur.shape}."
         )
+    if not set(np.unique(cur).tolist()) <= {-1, 1}:
+        bad = sorted(set(np.unique(cur).tolist()) - {-1, 1})[:5]
+        raise ValidationError(f"current must hold only ±1 targets, got values {bad}.")
     return cur.astype(np.int8)
 
 

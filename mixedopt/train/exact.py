@@ -44,6 +44,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from mixedopt._validation import check_network_size, check_weight_bound
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
@@ -166,6 +167,15 @@ def solve_problem(
     )
     if method not in METHODS:
         raise ValidationError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    if backend == "greedy" and method not in ("auto", "heuristic", "monolithic"):
+        # 'monolithic' is the backend's own model alone: for greedy, its local search
+        raise ValidationError(
+            f"backend='greedy' is a local search and runs no exact model, so "
+            f"method={method!r} does not apply; use method='auto' with it, or an exact "
+            "backend such as backend='cpsat' for that method."
+        )
+    check_weight_bound(problem.weight_bound, problem.weights)
+    check_network_size(problem.sizes, problem.n_samples)
     if method == "table" and backend != "cpsat":
         raise ValidationError("method='table' is a CP-SAT model; use backend='cpsat'.")
     if method in {n for n, _, _ in ENGINE_METHODS} and _engine_solver(method) is None:
@@ -293,7 +303,9 @@ def solve_problem(
         status_map=_PIPELINE_STATUS,
         backend=backend,
         method=label,
-        proves_optimality=backend != "greedy",
+        # a zero-error net of the errors objective is optimal whoever found it (the
+        # trivial bound 0 is a proof); otherwise the local search proves nothing
+        proves_optimality=backend != "greedy" or settled,
     )
     if exact is not None:
         for k in ("model", "formulation"):
@@ -411,6 +423,7 @@ def train_exact(
     >>> res.status.value, res.objective, res.n_errors
     ('optimal', 6, 0)
     """
+    check_weight_bound(weight_bound, weights)
     problem = TrainingProblem.from_data(
         X,
         y,

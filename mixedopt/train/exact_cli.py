@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mixedopt._files import atomic_write_text
+from mixedopt._validation import check_network_size, check_weight_bound
 from mixedopt.result import Progress, SolveResult
 
 __all__ = ["run_solve"]
@@ -135,10 +136,12 @@ def run_solve(
     from mixedopt.problem import TrainingProblem
     from mixedopt.train.exact import solve_problem
 
+    check_weight_bound(bound, weights)
     X, y = datasets.load(data)
     problem = TrainingProblem.from_data(
         X, y, hidden=hidden or (), weights=weights, weight_bound=bound, objective=objective
     )
+    check_network_size(problem.sizes, problem.n_samples, name="--hidden")
     console.print(f"[bold]problem[/] {problem.describe()}  [dim]({data})[/]")
     board = _Board(time_limit)
     if progress and console.is_terminal:
