@@ -91,6 +91,14 @@ def run_train(
     None are left at the estimator's default, and a flag the estimator has no parameter for
     is an error. ``params`` are extra ``key=value`` parameters.
     """
+    if (
+        isinstance(test_size, bool)
+        or not isinstance(test_size, (int, float))
+        or not 0.0 <= test_size < 1.0
+    ):
+        raise ValidationError(
+            f"--test-size must be a fraction in [0, 1) (0: no held-out part), got {test_size!r}."
+        )
     cls = estimator_class(algo)
     est = cls()
     valid = est.get_params()
@@ -257,6 +265,14 @@ def run_inspect(
     from mixedopt.inspect import inspect_targets
     from mixedopt.network import ThresholdNet
 
+    if out is not None and out.exists() and not out.is_dir():
+        same = model.exists() and out.resolve() == model.resolve()
+        raise ValidationError(
+            f"--out {str(out)!r} is "
+            + ("the model file itself" if same else "an existing file")
+            + "; --out names a folder for report.html, the PNGs and the JSON (e.g. "
+            f"--out {str(out.with_suffix('')) + '_report'!r})."
+        )
     net = ThresholdNet.load(model)
     meta = net.metadata.get("mixedopt_train", {})
     data = data or meta.get("data")

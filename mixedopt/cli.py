@@ -42,20 +42,70 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def net_out_path(out: str | None, flag: str) -> Path | None:
+    """The ``.npz`` file a command will save its net to, checked before any work is done:
+    a folder (``runs/``) or another suffix (``x.txt``) is an error, not ``runs.npz`` or
+    ``x.txt.npz`` written silently after training."""
+    if out is None:
+        return None
+    from mixedopt._netfile import network_file_path
+    from mixedopt.errors import ValidationError
+
+    try:
+        return network_file_path(out)
+    except ValidationError as exc:
+        raise ValidationError(f"{flag}: {exc}") from None
+
+
+def file_out_path(out: str | None, flag: str) -> Path | None:
+    """A file to write at the end of a command, refused up front if it names a folder."""
+    if out is None:
+        return None
+    from mixedopt.errors import ValidationError
+
+    if out.endswith(("/", "\\")) or Path(out).is_dir():
+        raise ValidationError(f"{flag} {out!r} is a folder; give a file name inside it.")
+    return Path(out)
+
+
+#: ``-v`` count of this run: ``-vv`` shows the traceback of an internal error
+_verbosity = 0
+
+
 def handle_errors(func: F) -> F:
-    """Turn mixedopt errors into a one-line message and a non-zero exit code."""
+    """Turn errors into a one-line message and a non-zero exit code, never a traceback.
+
+    Bad input (a mixedopt :class:`~mixedopt.errors.Error`), a file-system error and running
+    out of memory exit with 2; anything else is a bug in mixedopt, reported in one line
+    with exit code 1 (``-vv`` re-raises it to show the traceback).
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+            raise
         except Error as exc:
             raise fail(str(exc)) from None
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        except OSError as exc:  # missing file, permission, a file in the way, disk full
             raise fail(str(exc)) from None
+        except MemoryError:
+            raise fail(
+                "out of memory: the data or the model is too large for this machine; use a "
+                "smaller data set or narrower layers."
+            ) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            if _verbosity >= 2:
+                raise
+            raise fail(
+                f"internal error ({type(exc).__name__}: {exc}); this is a bug in mixedopt, "
+                "please report it (run with -vv to see the traceback).",
+                code=1,
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -66,6 +116,8 @@ def _main(
         0, "--verbose", "-v", count=True, help="More log output (-v info, -vv debug)."
     ),
 ) -> None:
+    global _verbosity
+    _verbosity = verbose
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
@@ -108,7 +160,7 @@ def datasets_cmd(
 @app.command("demo")
 @handle_errors
 def demo_cmd(
-    seed: int = typer.Option(0, help="Random seed."),
+    seed: int = typer.Option(0, min=0, help="Random seed."),
 ) -> None:
     """A short tour: exact training of a tiny net, then training on a real data set."""
     from mixedopt._demo import run_demo
@@ -137,10 +189,10 @@ def solve_cmd(
     ),
     method: str = typer.Option("auto", "--method", help="auto, monolithic, table or heuristic."),
     time_limit: float = typer.Option(60.0, "--time-limit", "-t", help="Seconds for the whole run."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
     threads: int = typer.Option(1, "--threads", help="Solver threads."),
-    out: Path = typer.Option(None, "--out", "-o", help="Save the net (.npz)."),
-    json_out: Path = typer.Option(None, "--json", help="Save the result summary (.json)."),
+    out: str = typer.Option(None, "--out", "-o", help="Save the net (.npz)."),
+    json_out: str = typer.Option(None, "--json", help="Save the result summary (.json)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress."),
 ) -> None:
     """Train a sign network exactly: live incumbent/bound/gap, a final table, the net saved."""
@@ -158,8 +210,8 @@ def solve_cmd(
         time_limit=time_limit,
         seed=seed,
         threads=threads,
-        out=out,
-        json_out=json_out,
+        out=net_out_path(out, "--out"),
+        json_out=file_out_path(json_out, "--json"),
         progress=progress,
     )
     if res.interrupted:
@@ -191,7 +243,7 @@ def torch_train_cmd(
     schedule: str = typer.Option("step", "--schedule", help="step, cosine or constant."),
     milestones: str = typer.Option(None, "--milestones", help="Epochs of LR x gamma, '20,25'."),
     gamma: float = typer.Option(0.1, "--gamma", help="LR factor at each milestone."),
-    seed: int = typer.Option(0, "--seed", help="Seed of torch, numpy and shuffling."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of torch, numpy and shuffling."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     option: list[str] = typer.Option(
         None, "--option", "-o", help="Model option key=value (hidden=128,64; batch_norm=true)."
@@ -270,7 +322,7 @@ def train_cmd(
     algo: str = typer.Option("ftprop", "--algo", "-a", help="ftprop, exact or convex."),
     data: str = typer.Option(..., "--data", "-d", help="Data set name or a .csv/.dat file."),
     hidden: str = typer.Option(None, "--hidden", help="Hidden layer widths, e.g. '64,32'."),
-    out: Path = typer.Option(None, "--out", "-o", help="Save the trained net (.npz)."),
+    out: str = typer.Option(None, "--out", "-o", help="Save the trained net (.npz)."),
     epochs: int = typer.Option(None, "--epochs", "-e", help="Epochs (ftprop max_iter)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Mini-batch size (ftprop)."),
     target_step: str = typer.Option(
@@ -287,7 +339,7 @@ def train_cmd(
         None, "--param", "-p", help="Any other estimator parameter, key=value (repeatable)."
     ),
     test_size: float = typer.Option(0.25, "--test-size", help="Held-out fraction (0: none)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the split and the training."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the split and the training."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Per-epoch output."),
 ) -> None:
     """Train a threshold network with a scikit-learn estimator; per-epoch metrics; save it."""
@@ -316,7 +368,7 @@ def train_cmd(
         params=parse_params(param),
         test_size=test_size,
         seed=seed,
-        out=out,
+        out=net_out_path(out, "--out"),
         progress=progress,
     )
     if res["interrupted"]:

@@ -62,6 +62,10 @@ def train_test_split(
     if n < 2:
         raise ValidationError(f"need at least 2 samples to split, got {n}.")
     n_test = _n_test(test_size, n)
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ValidationError(f"seed must be a non-negative integer or None, got {seed!r}.")
     rng = np.random.default_rng(seed)
     if not stratify:
         perm = rng.permutation(n)

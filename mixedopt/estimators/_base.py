@@ -21,7 +21,14 @@ __all__ = ["ThresholdClassifierBase", "seed_from"]
 
 def seed_from(random_state: Any) -> int:
     """An int seed from a scikit-learn ``random_state`` (None, int or RandomState)."""
-    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+    try:
+        rs = check_random_state(random_state)
+    except ValueError as exc:
+        raise ValidationError(
+            f"random_state must be None, an integer in [0, 2**32 - 1] or a "
+            f"numpy RandomState, got {random_state!r}."
+        ) from exc
+    return int(rs.randint(0, 2**31 - 1))
 
 
 class ThresholdClassifierBase(ClassifierMixin, BaseEstimator):

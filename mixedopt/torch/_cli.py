@@ -155,6 +155,12 @@ def run_torch_train(
         )
     if save_net:
         check_save_net(config)
+        from mixedopt._netfile import network_file_path
+
+        try:  # a folder or a non-.npz name is refused before training, not after
+            save_net = str(network_file_path(save_net))
+        except ValidationError as exc:
+            raise ValidationError(f"--save-net: {exc}") from None
     main = int(os.environ.get("RANK", "0")) == 0
     show = main and not quiet and not json_out
     state: dict[str, Any] = {}

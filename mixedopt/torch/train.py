@@ -248,6 +248,7 @@ def _fit(
                     spec["activation"],
                 )
             spec_opts = dict(spec.get("options", {}))
+            _check_resume_options(cfg.resume, spec["name"], spec_opts, cfg.model_options)
         model = build_model(
             ck["spec"]["name"] if ck else cfg.model,
             activation=ck["spec"]["activation"] if ck else cfg.activation,
@@ -461,3 +462,38 @@ def _save_checkpoint(
         "rng": {"torch": torch.get_rng_state(), "shuffle": gen.get_state()},
     }
     atomic_torch_save(payload, cfg.checkpoint)  # type: ignore[arg-type]
+
+
+def _check_resume_options(
+    path: str | None, name: str, saved: dict[str, Any], asked: dict[str, Any]
+) -> None:
+    """Refuse model options (``--option hidden=128``) that contradict the checkpoint being
+    resumed: its architecture is rebuilt from the checkpoint, so a changed width would be
+    silently ignored. An option the checkpoint does not record is compared with the
+    model's default."""
+    import inspect
+
+    from mixedopt.torch.models import MODELS
+
+    def norm(v: Any) -> Any:
+        return [norm(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+    params = inspect.signature(MODELS[name]).parameters if name in MODELS else {}
+    diffs = []
+    for key, value in asked.items():
+        if key in saved:
+            before = saved[key]
+        elif key in params and params[key].default is not inspect.Parameter.empty:
+            before = params[key].default
+        else:
+            diffs.append(f"{key}={norm(value)!r} (the checkpoint's {name} has no such option)")
+            continue
+        if norm(before) != norm(value):
+            diffs.append(f"{key}={norm(value)!r} but the checkpoint has {norm(before)!r}")
+    if diffs:
+        raise ValidationError(
+            f"resuming {path!r}: the model options contradict the checkpoint: "
+            + "; ".join(diffs)
+            + ". A resumed run continues the checkpoint's model; drop those options "
+            "(--option), or train a new model without --resume."
+        )
