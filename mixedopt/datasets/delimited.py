@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from mixedopt.datasets.tabular import _assemble, _Column, _resolve_label
 from mixedopt.errors import DataError, ValidationError
 
 __all__ = ["read_csv"]
+
+logger = logging.getLogger(__name__)
 
 
 def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
@@ -83,9 +86,34 @@ def _parse_csv(
     columns = [_Column(n) for n in names]
     feats = [j for j in range(len(names)) if j != lab]
     table = _assemble(rows, linenos, columns, lab, feats, source=source, dropna=dropna)
+    if isinstance(label_column, int) and label_column == -1:
+        _check_default_label(table.y, names[lab], source)
     table.name = Path(source).stem
     table.description = "CSV file" + (" with header" if has_header else "")
     return table
+
+
+def _check_default_label(y: np.ndarray, name: str, source: str) -> None:
+    """The last column is the label by default; refuse it when it looks like a feature
+    (non-integer numbers, or nearly one distinct value per row) instead of silently
+    training on a file without a label column."""
+    m = y.shape[0]
+    why = None
+    if y.dtype.kind == "f":
+        frac = y[y != np.round(y)]
+        why = f"holds non-integer numbers (e.g. {frac[0].item()!r})"
+    else:
+        k = np.unique(y).size
+        if m >= 20 and k > max(20, m // 2):
+            why = f"holds {k} distinct values in {m} rows"
+    if why is not None:
+        raise DataError(
+            f"{source}: the label is the last column {name!r} by default, but it {why}: it "
+            "looks like a feature, so the file may have no label column. Name the label "
+            "column: label_column='NAME' or an index (command line: --data "
+            f"'{source}:label_column=NAME')."
+        )
+    logger.info("%s: using the last column %r as the label", source, name)
 
 
 def read_csv(
@@ -105,7 +133,9 @@ def read_csv(
     path : str or path-like
         The file (UTF-8).
     label_column : int or str, default -1
-        Index of the label column, or its name (which implies a header line).
+        Index of the label column, or its name (which implies a header line). The default,
+        the last column, is refused when it holds non-integer numbers or nearly one value
+        per row: such a column is a feature, and the file may lack a label column.
     header : {"infer", True, False}, default "infer"
         Whether the first line holds column names. ``"infer"`` treats it as a header when
         every field is a non-number and it sits on top of a numeric column (or, for

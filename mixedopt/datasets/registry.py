@@ -124,6 +124,17 @@ def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, An
         base = table.name or name
         table.name = base + (":" + ",".join(f"{k}={v}" for k, v in shown.items()) if shown else "")
         return table
+    file_part, colon, file_opts = spec.rpartition(":")
+    if colon and not Path(spec).exists() and file_part.lower().endswith(_FILE_SUFFIXES):
+        # "data.csv:label_column=target,header=true": options of a file, as for built-ins
+        opts_d = _parse_options(file_part, file_opts)
+        if "label_column" in opts_d:
+            if label_column != -1:
+                raise ValidationError(
+                    f"label_column is given twice: {label_column!r} and in {spec!r}."
+                )
+            label_column = opts_d.pop("label_column")
+        return _load_file(file_part, label_column, {**opts_d, **kwargs})
     looks_like_file = spec.lower().endswith(_FILE_SUFFIXES) or os.sep in spec or "/" in spec
     if looks_like_file or Path(spec).is_file():
         return _load_file(spec, label_column, kwargs)
@@ -181,13 +192,15 @@ def load(
         A built-in name (see :func:`available`; also ``"parity<k>"``), optionally with
         options (``"moons:n_samples=500,noise=0.2"``,
         ``"planted:m=200,d=6,h=3,noise=0.05,seed=0"``), or a path to a ``.csv`` / KEEL
-        ``.dat`` file.
+        ``.dat`` file, optionally with options too (``"data.csv:label_column=target"``).
     standardize : bool, default False
         Scale numeric columns to zero mean and unit variance (constant columns become 0;
         one-hot columns of files stay 0/1).
     label_column : int or str, default -1
         Label column of a file (index, or name for a CSV with a header / a headered KEEL
-        file). For headered KEEL files the default is the ``@outputs`` attribute.
+        file). For headered KEEL files the default is the ``@outputs`` attribute. A CSV's
+        default, its last column, is refused when it holds non-integer numbers or nearly one
+        value per row (a feature, not a label: the file may lack a label column).
     binarize : {"sign", "thermometer"}, optional
         Encode the features as ±1 with :class:`Binarizer` fitted on the whole data set (to
         keep a test set unseen, split first and use :class:`Binarizer` on the training part).

@@ -92,8 +92,36 @@ def _check_patience(value: Any) -> int | None:
     return None if value is None else _check_pos_int(value, "n_iter_no_change")
 
 
+#: inputs beyond this magnitude overflow when squared (the soft-margin fits and the
+#: standardisation square them); nonzero inputs all below its inverse underflow to 0
+_MAX_ABS_INPUT = 1e150
+
+
+def _check_magnitude(arr: np.ndarray, name: str = "A") -> None:
+    """Refuse inputs float64 cannot square (about 1e154) instead of an OverflowError or a
+    ZeroDivisionError from deep inside a fit."""
+    if arr.dtype.kind != "f" or arr.size == 0:
+        return
+    big = float(np.max(np.abs(arr)))
+    if big > _MAX_ABS_INPUT:
+        raise ValidationError(
+            f"{name} holds values as large as {big:g}; the fits work in float64 and square "
+            f"their inputs, which overflows beyond about {_MAX_ABS_INPUT:g}. Rescale {name}, "
+            "e.g. divide it by a power of 2 (scaling every input by the same positive "
+            "number does not change which targets a unit can fit)."
+        )
+    if 0.0 < big < 1.0 / _MAX_ABS_INPUT:
+        raise ValidationError(
+            f"{name} holds only values as small as {big:g}, whose squares underflow to 0 "
+            f"in float64. Rescale {name}, e.g. multiply it by {1.0 / big:g} (scaling every "
+            "input by the same positive number does not change which targets a unit can "
+            "fit)."
+        )
+
+
 def _check_inputs(A: Any, t: Any) -> tuple[np.ndarray, np.ndarray]:
     arr = check_array(A, name="A")
+    _check_magnitude(arr)
     tt = check_targets(t, name="t", n_samples=arr.shape[0])
     return arr, tt
 

@@ -14,6 +14,7 @@ from mixedopt.errors import SolverError, ValidationError
 from mixedopt.perceptron._data import _Data
 from mixedopt.perceptron._options import (
     _check_inputs,
+    _check_magnitude,
     _check_method,
     _check_sample_weight,
     _make_opts,
@@ -201,6 +202,7 @@ def fit_units(
     """
     method = _check_method(method)
     arr = check_array(A, name="A")
+    _check_magnitude(arr)
     cols = _check_target_matrix(T, arr.shape[0])
     if not cols:
         return []
