@@ -89,18 +89,88 @@ def quantise_unit(
     return best
 
 
+#: examples x units cells of one chunk of :func:`quantise_units` (bounds its memory)
+QUANTISE_CHUNK_CELLS = 2_000_000
+
+
+def quantise_units(
+    W: np.ndarray,
+    b: np.ndarray,
+    A: np.ndarray,
+    vals: np.ndarray,
+    blo: float,
+    bhi: float,
+    n_scales: int = 40,
+    deadline: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`quantise_unit` for every row of ``W`` (units) at once, in chunks of units.
+
+    The same scale search as :func:`quantise_unit`, vectorised over the units of a chunk
+    (at most :data:`QUANTISE_CHUNK_CELLS` examples x units). When the clock passes
+    ``deadline`` (a :func:`time.perf_counter` value), the units not reached yet are only
+    rounded at the largest scale (their largest weight onto the largest domain value), so
+    that a wide layer never holds up a time limit.
+
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    >>> quantise_units(np.array([[0.9, 0.2]]), np.array([-0.1]), A, np.arange(-3.0, 4.0),
+    ...                -3.0, 3.0)
+    (array([[1., 0.]]), array([0.]))
+    """
+    W = np.asarray(W, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    n_out = W.shape[0]
+    Wq = np.zeros_like(W)
+    Bq = np.zeros(n_out)
+    if n_out == 0:
+        return Wq, Bq
+    vmax = float(np.max(np.abs(vals)))
+    scales = np.linspace(0.5, vmax + 0.49, n_scales)
+    chunk = max(1, QUANTISE_CHUNK_CELLS // max(1, A.shape[0]))
+    late = False
+    for lo in range(0, n_out, chunk):
+        if not late and deadline is not None and time.perf_counter() > deadline:
+            late = True
+            logger.debug("quantisation past its deadline: %d of %d units rounded", lo, n_out)
+        w = W[lo : lo + chunk]
+        bb = b[lo : lo + chunk]
+        target = A @ w.T + bb >= 0  # (m, k)
+        top = np.maximum(np.maximum(np.max(np.abs(w), axis=1), np.abs(bb)), 1e-12)
+        best_agree = np.full(len(w), -1, dtype=np.int64)
+        qw_best = np.zeros_like(w)
+        qb_best = np.zeros(len(w))
+        for t in scales[-1:] if late else scales:
+            s = t / top
+            qw = _round_to(w * s[:, None], vals)
+            qb = np.clip(np.round(bb * s), blo, bhi) + 0.0  # no -0.0
+            agree = np.count_nonzero((A @ qw.T + qb >= 0) == target, axis=0)
+            better = agree > best_agree
+            best_agree[better] = agree[better]
+            qw_best[better] = qw[better]
+            qb_best[better] = qb[better]
+        Wq[lo : lo + chunk] = qw_best
+        Bq[lo : lo + chunk] = qb_best
+    return Wq, Bq
+
+
 def relaxed_start(
     problem: TrainingProblem,
     rng: np.random.Generator,
     *,
     time_budget: float = 5.0,
     max_iter: int = 3000,
+    deadline: float | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Train a tanh relaxation and quantise it onto the problem's weight domain.
+
+    ``time_budget`` bounds the Adam steps; ``deadline`` (a :func:`time.perf_counter`
+    value, optional) bounds the whole call as well as it can: past it the quantisation
+    only rounds the remaining units (see :func:`quantise_units`).
 
     Returns the discrete weights and biases (float arrays holding domain values).
     """
     t0 = time.perf_counter()
+    if deadline is not None:
+        time_budget = min(time_budget, deadline - t0)
     X = problem.X.astype(np.float64)
     scale = max(float(np.max(np.abs(X))) if X.size else 1.0, 1e-12)
     Xs = X / scale
@@ -161,14 +231,10 @@ def relaxed_start(
         if layer == 0:
             w_r = w_r / scale  # express in original input units
         vals, blo, bhi = _domain(problem, layer)
-        n_out = w_r.shape[0]
-        Wq = np.zeros_like(w_r)
-        Bq = np.zeros(n_out)
         if layer == L - 1 and not problem.is_binary:
             Wq, Bq = _quantise_argmax(w_r, b_r, A_q, problem.y, vals, blo, bhi)
         else:
-            for j in range(n_out):
-                Wq[j], Bq[j] = quantise_unit(w_r[j], float(b_r[j]), A_q, vals, blo, bhi)
+            Wq, Bq = quantise_units(w_r, b_r, A_q, vals, blo, bhi, deadline=deadline)
         W.append(Wq)
         B.append(Bq)
         if layer < L - 1:
@@ -208,10 +274,13 @@ def relax_unit(
     *,
     layer: int,
     n_iter: int = 400,
+    deadline: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Re-fit unit ``j`` of the last hidden layer through a relaxation with the other units
     of that layer frozen at their ±1 activations ``H`` (shape (m, h)) and a real output
     layer; returns the quantised ``(w, b)`` of the unit (inputs ``A_in`` of its layer).
+    The Adam steps stop early when the clock passes ``deadline`` (a
+    :func:`time.perf_counter` value, optional).
 
     Examples
     --------
@@ -264,5 +333,7 @@ def relax_unit(
             mom[k] = 0.9 * mom[k] + 0.1 * gg
             vel[k] = 0.999 * vel[k] + 0.001 * gg * gg
             p -= lr * (mom[k] / (1 - 0.9**it)) / (np.sqrt(vel[k] / (1 - 0.999**it)) + 1e-8)
+        if deadline is not None and time.perf_counter() > deadline:
+            break
     vals, blo, bhi = _domain(problem, layer)
     return quantise_unit(w / scale, float(b[0]), Af, vals, blo, bhi)

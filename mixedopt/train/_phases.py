@@ -39,6 +39,9 @@ CPSAT_METHODS = ("table",)
 
 #: the heuristic phase also ends after this many perturbations without progress
 HEURISTIC_MAX_STALL = 100
+#: a phase is skipped (and the log says so) when less than this many seconds of the time
+#: limit are left: solvers reject a zero time limit, and no model is built in less
+MIN_PHASE_S = 0.05
 
 
 def _optional(module: str, attr: str) -> Callable[..., Any] | None:
@@ -129,7 +132,16 @@ def _merge(ctx: SolveContext, res: SolveResult, fwd: _Forwarder) -> None:
         ctx.interrupted = True
 
 
-def _phase_info(name: str, res: SolveResult) -> dict[str, Any]:
+def _phase_info(name: str, res: SolveResult | None) -> dict[str, Any]:
+    """One entry of ``info["phases"]``; ``res=None``: the phase was skipped (no time)."""
+    if res is None:
+        return {
+            "phase": name,
+            "status": "skipped",
+            "objective": None,
+            "bound": None,
+            "wall_time": 0.0,
+        }
     return {
         "phase": name,
         "status": res.status.value,
@@ -140,6 +152,22 @@ def _phase_info(name: str, res: SolveResult) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- phases
+def _phase_budget(
+    ctx: SolveContext, phase: str, budget: float | None = None
+) -> tuple[bool, float | None]:
+    """``(run, seconds)`` of a phase: at most ``budget`` and the time the run has left;
+    ``run`` is False (and the log says why) when less than :data:`MIN_PHASE_S` is left."""
+    left = ctx.time_left()
+    if left is None:
+        return True, budget
+    if budget is not None:
+        left = min(left, budget)
+    if left < MIN_PHASE_S:
+        logger.info("%s phase skipped: %.3f s of the time limit left", phase, left)
+        return False, None
+    return True, left
+
+
 def _run_heuristic(
     problem: TrainingProblem,
     ctx: SolveContext,
@@ -147,10 +175,14 @@ def _run_heuristic(
     stall: bool = True,
     start: ThresholdNet | None = None,
 ) -> SolveResult | None:
-    """The local search for ``budget`` seconds from ``start`` (default: the user's warm
-    start); None when it is not shipped or does not apply."""
+    """The local search for ``budget`` seconds (at most the time left) from ``start``
+    (default: the user's warm start); None when it is not shipped, does not apply or no
+    time is left."""
     ls = _local_search()
     if ls is None:
+        return None
+    run, budget = _phase_budget(ctx, "heuristic", budget)
+    if not run:
         return None
     extra: dict[str, Any] = {}
     defaults = _optional("mixedopt.solvers.greedy", "DEFAULTS")
@@ -180,9 +212,10 @@ def _run_exact(
     method: str,
     hint: ThresholdNet | None,
     native: dict[str, Any],
-) -> SolveResult:
+) -> SolveResult | None:
     """The exact phase: engine ``method`` (hinted with ``hint``) or, for
-    ``"monolithic"``, the backend's model (warm-started with ``hint`` if it fits)."""
+    ``"monolithic"``, the backend's model (warm-started with ``hint`` if it fits), with
+    the time the run has left; None (skipped, logged) when too little is left."""
     if method != "monolithic":
         solve = _engine_solver(method)
         if solve is None:
@@ -198,10 +231,13 @@ def _run_exact(
             except ValidationError:
                 hint = None
         phase, start = backend, {"warm_start": hint}
+    run, left = _phase_budget(ctx, f"exact ({method})")
+    if not run:
+        return None
     fwd = _Forwarder(ctx, phase)
     res = solve(
         problem,
-        time_limit=ctx.time_left(),
+        time_limit=left,
         seed=ctx.seed,
         threads=ctx.threads,
         log_callback=_native_lines(ctx),

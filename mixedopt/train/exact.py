@@ -66,6 +66,7 @@ from mixedopt.train._phases import (
     _engine_solver,
     _Forwarder,
     _merge,
+    _phase_budget,
     _phase_info,
     _run_exact,
     _run_heuristic,
@@ -98,6 +99,16 @@ MODEL_MAX_CELLS = 1000
 #: worse still (24 and 20 errors). Above the cap ``auto`` goes to the monolithic model
 #: (within :data:`MODEL_MAX_CELLS`) or keeps the local search
 AUTO_ENGINE_MAX_UNITS = 50_000
+#: ``method="auto"`` runs an engine method only when the output-function table it builds
+#: before its first clock check fits in the time left. Rough costs, in seconds per cell
+#: (output-layer units x 2**h), measured on one core: the table itself 0.4-1 µs
+#: (``_output_functions``: h = 5, K = 3, 3.8 M cells, 1.7 s; h = 2, K = 150, 109 M cells,
+#: 105 s); the table model's CP-SAT solve overran a 1.5 s limit by 9 s on that h = 5 table
+#: (28k rows), hence 3 µs for it
+ENGINE_SETUP_S_PER_CELL = {"dichotomy": 0.5e-6, "table": 3e-6}
+#: and the dichotomy search canonicalises every output function: about 10 µs x
+#: (output-layer units) x h! for h >= 4 (K = 3: h = 4 2 s, h = 5 200 s; K = 1: h = 6 17 s)
+DICHOTOMY_S_PER_PERMUTATION = 1e-5
 _PIPELINE_STATUS: dict[str, Status | str] = {
     "optimal": Status.OPTIMAL,
     "infeasible": Status.INFEASIBLE,
@@ -105,11 +116,17 @@ _PIPELINE_STATUS: dict[str, Status | str] = {
 }
 
 
-def _auto_exact_method(problem: TrainingProblem, backend: str, native: dict[str, Any]) -> str:
+def _auto_exact_method(
+    problem: TrainingProblem,
+    backend: str,
+    native: dict[str, Any],
+    time_left: float | None = None,
+) -> str:
     """The exact phase of ``method="auto"``: the first applicable engine method (CP-SAT
     backend only: the other backends were asked for by name), else the monolithic model.
     Native options are CP-SAT parameters, so with any given only CP-SAT models qualify.
-    Engine methods are skipped above :data:`AUTO_ENGINE_MAX_UNITS` first-layer units."""
+    Engine methods are skipped above :data:`AUTO_ENGINE_MAX_UNITS` first-layer units, and
+    when their set-up (:func:`_engine_setup_seconds`) would not fit in ``time_left``."""
     if backend == "cpsat":
         units = None if problem.weights == "real" else problem.n_unit_choices(0)
         if units is not None and units > AUTO_ENGINE_MAX_UNITS:
@@ -123,9 +140,35 @@ def _auto_exact_method(problem: TrainingProblem, backend: str, native: dict[str,
         for name, _, _ in ENGINE_METHODS:
             if native and name not in CPSAT_METHODS:
                 continue
-            if _engine_applies(name, problem):
-                return name
+            if not _engine_applies(name, problem):
+                continue
+            setup = _engine_setup_seconds(name, problem)
+            if time_left is not None and setup > time_left:
+                logger.info(
+                    "auto: %s skipped: its output-function table (%d hidden units) takes "
+                    "about %.3g s to build, %.3g s of the time limit are left",
+                    name,
+                    problem.hidden[0],
+                    setup,
+                    time_left,
+                )
+                continue
+            return name
     return "monolithic"
+
+
+def _engine_setup_seconds(name: str, problem: TrainingProblem) -> float:
+    """Rough seconds engine method ``name`` spends on ``problem``'s output-function table
+    before it first checks the clock (see :data:`ENGINE_SETUP_S_PER_CELL`); only for the
+    one-hidden-layer discrete problems the engine methods cover."""
+    h = int(problem.hidden[0])
+    if h > 40:  # no huge integers: 2**41 cells are out of reach anyway
+        return math.inf
+    units = problem.n_unit_choices(1)
+    seconds = ENGINE_SETUP_S_PER_CELL.get(name, 0.0) * units * 2**h
+    if name == "dichotomy" and h >= 4:
+        seconds += DICHOTOMY_S_PER_PERMUTATION * units * math.factorial(h)
+    return seconds
 
 
 def _too_big(problem: TrainingProblem) -> bool:
@@ -216,18 +259,19 @@ def solve_problem(
         if backend == "greedy" or method == "heuristic":
             res = _run_heuristic(problem, ctx, ctx.time_left(), stall=False)
             if res is None:
-                if backend == "greedy":
+                run, left = _phase_budget(ctx, "heuristic")
+                if backend == "greedy" and run:
                     fwd = _Forwarder(ctx, "greedy")
                     res = be.solve(
                         problem,
-                        time_limit=ctx.time_left(),
+                        time_limit=left,
                         seed=seed,
                         warm_start=warm_start,
                         incumbent_callback=fwd,
                         **native,
                     )
                     _merge(ctx, res, fwd)
-                else:
+                elif run:  # not for want of time
                     raise ValidationError(
                         "method='heuristic' needs mixedopt.solvers.greedy, which is not "
                         "shipped yet."
@@ -246,7 +290,7 @@ def solve_problem(
                 if _settled(problem, ctx) or ctx.interrupted:
                     label = "auto:heuristic"
                 else:
-                    sub = _auto_exact_method(problem, backend, native)
+                    sub = _auto_exact_method(problem, backend, native, ctx.time_left())
                     if sub in ("monolithic", "table") and heur is not None and _too_big(problem):
                         # only a CP-SAT/MIP model applies and it is far past what it can
                         # bound: the heuristic keeps the whole limit instead
@@ -267,7 +311,10 @@ def solve_problem(
                     else:
                         exact = _run_exact(problem, ctx, backend, sub, hint, native)
                         phases.append(_phase_info(sub, exact))
-                        label = f"auto:{'heuristic+' if heur is not None else ''}{sub}"
+                        if exact is None:  # no time left for it (logged)
+                            label = "auto:heuristic" if heur is not None else "auto"
+                        else:
+                            label = f"auto:{'heuristic+' if heur is not None else ''}{sub}"
             else:
                 exact = _run_exact(problem, ctx, backend, method, hint, native)
                 phases.append(_phase_info(method, exact))

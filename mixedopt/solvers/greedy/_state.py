@@ -4,6 +4,7 @@ moves that re-choose the output unit for new hidden codes)."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -13,6 +14,13 @@ from mixedopt.network import ThresholdNet
 from mixedopt.problem import TrainingProblem
 from mixedopt.solvers.base import SolveContext
 from mixedopt.solvers.greedy._moves import _output_functions
+
+logger = logging.getLogger("mixedopt.solvers.greedy")
+
+#: rough seconds to build the output-function table, per function x hidden code
+TABLE_S_PER_CELL = 0.5e-6
+#: the search builds the table only when that takes at most this share of its time left
+TABLE_SHARE = 0.25
 
 
 class _State:
@@ -363,4 +371,19 @@ class _State:
         # every domain has >= 2 weight values and 2 ** 19 > 300,000: no huge len(wv) ** h
         if h >= 19 or len(wv) ** h * len(bv) > 300_000:
             return None
-        return _output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
+        key = (h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
+        if getattr(self, "_table_skipped", False):
+            return None
+        # built before any clock check (about 0.5 µs per function x hidden code: h = 5,
+        # K = 3 takes 1.7 s): a short search goes without it rather than past its limit
+        left = self.ctx.time_left()
+        cost = TABLE_S_PER_CELL * len(wv) ** h * len(bv) * 2**h
+        if left is not None and cost > TABLE_SHARE * left:
+            self._table_skipped = True
+            logger.info(
+                "local search: no output-function table (about %.2g s to build, %.2g s left)",
+                cost,
+                left,
+            )
+            return None
+        return _output_functions(*key)
