@@ -220,10 +220,12 @@ def as_sequence_of_ints(value: Any, *, name: str) -> list[int]:
 #: weights): the exact models enumerate or multiply by K in 64-bit arithmetic, and
 #: ``[-K, K]`` itself is materialised by the dichotomy and table methods
 MAX_WEIGHT_BOUND = 10**6
-#: largest network (weights + biases) an exact or heuristic trainer accepts (800 MB float64)
-MAX_NET_PARAMS = 10**8
-#: largest ``n_samples x sum(hidden)`` table of hidden targets (one byte each)
-MAX_NET_CELLS = 10**9
+#: largest network (weights + biases) the exact engine accepts (80 MB in float64): its
+#: local search and exact forward passes copy the net and its activations many times; a
+#: 2-1000000-1 net already overran a 5 s limit fourfold, a 2-10**7-1 net did not finish
+MAX_NET_PARAMS = 10**7
+#: largest ``n_samples x sum(hidden)`` table of hidden targets the exact engine accepts
+MAX_NET_CELLS = 10**8
 
 
 def check_weight_bound(weight_bound: Any, weights: str = "integer") -> Any:

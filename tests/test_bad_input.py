@@ -76,7 +76,7 @@ def test_solve_bad_bound(bound, phrase):
 def test_solve_huge_hidden_fails_fast_instead_of_hanging():
     out = cli_fails(
         ["solve", "-d", "planted:m=20,d=2,h=2", "--hidden", "1000000000", "--no-progress"],
-        "beyond the limit of 100,000,000",
+        "beyond the limit of 10,000,000",
     )
     assert "narrower layers" in out
 
@@ -303,7 +303,7 @@ def test_real_weights_bound_limit_names_the_box():
 
 def test_huge_hidden_layer_is_refused_by_the_library():
     X, y = mo.datasets.load("xor")
-    with pytest.raises(mo.ValidationError, match="beyond the limit of 100,000,000"):
+    with pytest.raises(mo.ValidationError, match="beyond the limit of 10,000,000"):
         mo.train_exact(X, y, hidden=[10**9], time_limit=5)
 
 
