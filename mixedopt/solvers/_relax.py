@@ -107,9 +107,10 @@ def quantise_units(
 
     The same scale search as :func:`quantise_unit`, vectorised over the units of a chunk
     (at most :data:`QUANTISE_CHUNK_CELLS` examples x units). When the clock passes
-    ``deadline`` (a :func:`time.perf_counter` value), the units not reached yet are only
-    rounded at the largest scale (their largest weight onto the largest domain value), so
-    that a wide layer never holds up a time limit.
+    ``deadline`` (a :func:`time.perf_counter` value), the chunk in progress keeps the best
+    of the scales tried and the units not reached yet are only rounded at the largest scale
+    (their largest weight onto the largest domain value), so that a wide layer never holds
+    up a time limit.
 
     >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
     >>> quantise_units(np.array([[0.9, 0.2]]), np.array([-0.1]), A, np.arange(-3.0, 4.0),
@@ -147,6 +148,9 @@ def quantise_units(
             best_agree[better] = agree[better]
             qw_best[better] = qw[better]
             qb_best[better] = qb[better]
+            if not late and deadline is not None and time.perf_counter() > deadline:
+                late = True  # keep the best scale so far of this chunk's units
+                break
         Wq[lo : lo + chunk] = qw_best
         Bq[lo : lo + chunk] = qb_best
     return Wq, Bq

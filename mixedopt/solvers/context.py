@@ -171,6 +171,9 @@ class SolveContext:
         self.interrupted = False
         self.first_solution_found = False
         self.callback_error: BaseException | None = None
+        #: seconds of the slowest true evaluation of a net so far (:meth:`incumbent`): what
+        #: each verification still ahead will cost, for phases that keep time to finish
+        self.eval_seconds = 0.0
 
     # clock
     @property
@@ -252,7 +255,9 @@ class SolveContext:
         ``objective=None``. ``emit=False`` records the net without a progress event (for a
         net whose event was already relayed from a sub-solve).
         """
+        t0 = time.perf_counter()
         key = self.problem.sort_key(net)
+        self.eval_seconds = max(self.eval_seconds, time.perf_counter() - t0)
         if self.options.first_solution and self.problem.is_feasible(net):
             self.first_solution_found = True
         if self.best_key is not None and not key_better(key, self.best_key):

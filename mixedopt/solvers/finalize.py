@@ -87,9 +87,11 @@ def finalize(
         bound = max(bound, ctx.best_bound) if not problem.maximize else min(bound, ctx.best_bound)
     info = dict(raw.info)
     info["native_status"] = raw.native_status
-    feasible = net is not None and problem.is_feasible(net)
+    # one true evaluation (a forward pass each is what a wide net's finish costs):
+    # feasibility and the primary criterion as TrainingProblem.is_feasible/objective_value
     values = problem.evaluate(net) if net is not None else None
-    true_obj = problem.objective_value(net) if net is not None else None
+    feasible = values is not None and (not problem.hard or values["errors"] == 0)
+    true_obj = values[problem.objective[0]] if values is not None and feasible else None
 
     if mapped == Status.INFEASIBLE:
         if feasible:

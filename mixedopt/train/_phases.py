@@ -42,6 +42,10 @@ HEURISTIC_MAX_STALL = 100
 #: a phase is skipped (and the log says so) when less than this many seconds of the time
 #: limit are left: solvers reject a zero time limit, and no model is built in less
 MIN_PHASE_S = 0.05
+#: ... or less than this many true evaluations of a net (the slowest the pipeline has
+#: seen): a phase's first and last nets are verified, merged and verified again, which
+#: takes seconds for a very wide net
+MIN_PHASE_EVALS = 8
 
 
 def _optional(module: str, attr: str) -> Callable[..., Any] | None:
@@ -156,13 +160,14 @@ def _phase_budget(
     ctx: SolveContext, phase: str, budget: float | None = None
 ) -> tuple[bool, float | None]:
     """``(run, seconds)`` of a phase: at most ``budget`` and the time the run has left;
-    ``run`` is False (and the log says why) when less than :data:`MIN_PHASE_S` is left."""
+    ``run`` is False (and the log says why) when less than :data:`MIN_PHASE_S` or
+    :data:`MIN_PHASE_EVALS` evaluations of a net are left."""
     left = ctx.time_left()
     if left is None:
         return True, budget
     if budget is not None:
         left = min(left, budget)
-    if left < MIN_PHASE_S:
+    if left < max(MIN_PHASE_S, MIN_PHASE_EVALS * ctx.eval_seconds):
         logger.info("%s phase skipped: %.3f s of the time limit left", phase, left)
         return False, None
     return True, left

@@ -371,7 +371,8 @@ def _settled(problem: TrainingProblem, ctx: SolveContext) -> bool:
     return (
         problem.objective == ("errors",)
         and ctx.best_net is not None
-        and problem.errors(ctx.best_net) == 0
+        and ctx.best_key is not None
+        and ctx.best_key[0] == 0  # the best net's errors (no second forward pass)
     )
 
 

@@ -159,9 +159,11 @@ class GreedyBackend(Backend):
             "evaluations": search.evals,
         }
         best = ctx.best_net
-        if best is not None and problem.objective == ("errors",) and problem.errors(best) == 0:
+        # the best net's errors are the first entry of its key (no second forward pass)
+        zero = best is not None and ctx.best_key is not None and ctx.best_key[0] == 0
+        if zero and problem.objective == ("errors",):
             return RawResult("zero", bound=0.0, info=info)
-        bound = 0.0 if (best is not None and problem.errors(best) == 0) else None
+        bound = 0.0 if zero else None
         if problem.objective[0] != "errors":
             bound = None
         return RawResult("limit", bound=bound, optimal_all=False, info=info)

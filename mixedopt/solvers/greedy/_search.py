@@ -4,6 +4,8 @@ criteria kept at zero errors."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -12,12 +14,25 @@ from mixedopt.solvers._relax import relax_unit, relaxed_start
 from mixedopt.solvers.greedy._moves import _compound_candidates
 from mixedopt.solvers.greedy._state import _State
 
+logger = logging.getLogger("mixedopt.solvers.greedy")
+
 #: ``time_limit=None`` without ``max_stall``: stop after this many perturbations without
 #: progress (a noisy problem never reaches zero errors)
 UNLIMITED_MAX_STALL = 100
 #: ``time_limit=None``: also stop after this many sweeps per ``max_stall`` without a new
 #: best error count
 MAX_IDLE_SWEEPS = 10
+#: the search stops this many true evaluations of a net (the slowest seen) before its
+#: deadline: its result is verified, merged and verified again by the engine after it,
+#: which takes seconds for a very wide net
+FINISH_EVALS = 6
+#: the starting point (relaxation and quantisation) leaves at least this share of the
+#: time left to the search
+START_SHARE = 0.5
+#: rough seconds of the first Adam step of the relaxation start per example x unit (it
+#: allocates a dozen such arrays); a start whose first step would not fit in its budget
+#: is a random one
+RELAX_S_PER_CELL = 2e-7
 
 
 class _Search(_State):
@@ -49,7 +64,7 @@ class _Search(_State):
         init = self.opts["init"]
         if init == "zeros" and self.starts == 1:
             self.load(*self._zero_params())
-        elif init == "relax":
+        elif init == "relax" and self._relax_fits():
             left = self.ctx.time_left()
             share = float(self.opts["relax_share"])
             budget = 10.0 if left is None else min(10.0, share * left)
@@ -58,7 +73,7 @@ class _Search(_State):
                 self.rng,
                 time_budget=budget,
                 max_iter=int(self.opts["relax_iter"]),
-                deadline=self.ctx.deadline,
+                deadline=None if left is None else time.perf_counter() + START_SHARE * left,
             )
             self.load(*self.to_internal(W, B))
             self.refit_output()
@@ -66,8 +81,30 @@ class _Search(_State):
             self.load(*self._random_params())
         self.report()
 
+    def _relax_fits(self) -> bool:
+        """Whether one Adam step of the relaxation start fits in its share of the time
+        left (:data:`RELAX_S_PER_CELL`); logged when it does not."""
+        left = self.ctx.time_left()
+        if left is None:
+            return True
+        step = RELAX_S_PER_CELL * self.m * sum(self.sizes[1:])
+        budget = min(10.0, float(self.opts["relax_share"]) * left)
+        if step <= budget:
+            return True
+        logger.info(
+            "local search: random start instead of the relaxation (one Adam step takes "
+            "about %.2g s, %.2g s budgeted)",
+            step,
+            budget,
+        )
+        return False
+
     def _stop(self) -> bool:
-        return self.ctx.stop_requested
+        ctx = self.ctx
+        if ctx.stop_requested:
+            return True
+        left = ctx.time_left()
+        return left is not None and left < FINISH_EVALS * ctx.eval_seconds
 
     def minimise_errors(self) -> None:
         rng = self.rng
