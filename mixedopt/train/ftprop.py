@@ -138,6 +138,7 @@ class FTPropTrainer(TrainerState, MiniBatchUpdate):
         self.history = History()
         self.epochs_done = 0
         self.converged = False
+        self._deadline: float | None = None  # of the epoch in progress (fit's time_limit)
         self._rng = np.random.default_rng(self.config.random_state)
 
     # ---------------------------------------------------------------- training
@@ -153,6 +154,10 @@ class FTPropTrainer(TrainerState, MiniBatchUpdate):
     ) -> FTPropTrainer:
         """Train for up to ``max_iter`` epochs (early stopping, convergence, ``time_limit``
         seconds or Ctrl-C end it sooner; the state reached is kept).
+
+        ``time_limit`` is checked between mini-batches: an epoch it cuts short is recorded
+        over the mini-batches it ran (``history.partial_epoch``), and
+        ``history.stop_reason`` is ``"time_limit"``.
 
         ``validation_data=(X_val, y_val)`` is scored after every epoch (``val_loss``,
         ``val_accuracy`` in the history) and, with ``early_stopping``, replaces the internal
@@ -198,11 +203,13 @@ class FTPropTrainer(TrainerState, MiniBatchUpdate):
         best_score, best_loss, stall = -np.inf, np.inf, 0
         best_params: tuple[list[np.ndarray], list[np.ndarray]] | None = None
         t0 = time.perf_counter()
+        deadline = None if time_limit is None else t0 + float(time_limit)
         self.converged = False
         self.history.stop_reason = "max_iter"
+        self.history.partial_epoch = False
         try:
             for _ in range(cfg.max_iter):
-                rec = self._epoch(Xs, codes, Xv, yv)
+                rec = self._epoch(Xs, codes, Xv, yv, deadline=deadline)
                 if callback is not None:
                     callback(rec)
                 if cfg.early_stopping:
@@ -228,8 +235,19 @@ class FTPropTrainer(TrainerState, MiniBatchUpdate):
                         else "training loss stopped improving"
                     )
                     break
-                if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                if self.history.partial_epoch or (
+                    deadline is not None and time.perf_counter() > deadline
+                ):
                     self.history.stop_reason = "time_limit"
+                    logger.info(
+                        "time limit of %gs reached after %d epoch(s)%s; keeping the %s",
+                        time_limit,
+                        len(self.history),
+                        f" (the last cut after {rec['n_batches']} mini-batch(es))"
+                        if self.history.partial_epoch
+                        else "",
+                        "best epoch's weights" if cfg.early_stopping else "weights reached",
+                    )
                     break
         except KeyboardInterrupt:
             logger.warning(
@@ -277,7 +295,11 @@ class FTPropTrainer(TrainerState, MiniBatchUpdate):
         codes: np.ndarray,
         Xv: np.ndarray | None,
         yv: np.ndarray | None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
+        """One epoch; past ``deadline`` (a :func:`time.perf_counter` value) it stops after
+        the current mini-batch (at least one runs), records the examples seen so far and
+        sets ``history.partial_epoch``."""
         cfg = self.config
         t_epoch = time.perf_counter()
         lr = learning_rate(
@@ -287,15 +309,24 @@ class FTPropTrainer(TrainerState, MiniBatchUpdate):
         bs = n if cfg.batch_size is None else min(cfg.batch_size, n)
         perm = self._rng.permutation(n)
         acc = new_epoch_stats(len(self.levels))
-        # small matrices: one BLAS thread is several times faster than a contended pool
-        with one_blas_thread():
-            for s in range(0, n, bs):
-                idx = perm[s : s + bs]
-                self._batch(Xs[idx], codes[idx], lr, acc)
+        seen = 0
+        self._deadline = deadline  # read by the exact unit and target steps
+        try:
+            # small matrices: one BLAS thread is several times faster than a contended pool
+            with one_blas_thread():
+                for s in range(0, n, bs):
+                    idx = perm[s : s + bs]
+                    self._batch(Xs[idx], codes[idx], lr, acc)
+                    seen += len(idx)
+                    if deadline is not None and seen < n and time.perf_counter() > deadline:
+                        self.history.partial_epoch = True
+                        break
+        finally:
+            self._deadline = None
         self.epochs_done += 1
         rec = epoch_record(
             acc,
-            n=n,
+            n=seen,
             epoch=self.epochs_done,
             learning_rate=lr,
             # cumulative training seconds over every fit / partial_fit call
@@ -334,7 +365,8 @@ def train_ftprop(
     callback : callable, optional
         Called after every epoch with that epoch's record (a dict, as in :class:`History`).
     time_limit : float, optional
-        Wall-clock budget in seconds, checked after every epoch.
+        Wall-clock budget in seconds, checked between mini-batches (the state reached is
+        kept; ``info["history"]["stop_reason"]`` is then ``"time_limit"``).
 
     Returns
     -------

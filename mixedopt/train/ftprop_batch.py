@@ -8,6 +8,7 @@ updates the weights; the trainer (state, epochs, ``fit`` / ``partial_fit``) inhe
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,9 @@ __all__ = ["MiniBatchUpdate"]
 # the trainer's logger, as before this half of it had its own module
 logger = logging.getLogger("mixedopt.train.ftprop")
 
+#: an exact unit step is not started with less time than this left before the deadline
+MIN_UNIT_FIT_S = 1e-3
+
 
 class MiniBatchUpdate:
     """The weight updates of :class:`~mixedopt.train.ftprop.FTPropTrainer`, one mini-batch at
@@ -35,6 +39,8 @@ class MiniBatchUpdate:
     biases: list[np.ndarray]
     levels: list[Levels]
     _opt: Adam | Sgd
+    #: end of the time limit of the epoch in progress (a :func:`time.perf_counter` value)
+    _deadline: float | None
 
     def _forward(self, Xs: np.ndarray) -> list[np.ndarray]:
         a, Zs = Xs, []
@@ -70,7 +76,17 @@ class MiniBatchUpdate:
             G_below = next_upper = K = U = None
             if i > 0:
                 lv = levels[i - 1]
-                res = _target_step(cfg, cfg.target_step, G, W[i], Ks[i - 1], lv, upper, A[i - 1])
+                res = _target_step(
+                    cfg,
+                    cfg.target_step,
+                    G,
+                    W[i],
+                    Ks[i - 1],
+                    lv,
+                    upper,
+                    A[i - 1],
+                    deadline=self._deadline,
+                )
                 K, U = res.K, res.weights
                 if not cfg.scale_by_grad_out:
                     U = (U > 0) / B
@@ -199,12 +215,19 @@ class MiniBatchUpdate:
             T = 2 * K.astype(np.int64) - 1
             Uw = U
         for j in range(T.shape[1]):
+            time_limit = cfg.unit_time_limit
+            if self._deadline is not None:
+                left = self._deadline - time.perf_counter()
+                if left < MIN_UNIT_FIT_S:  # out of time: the other units keep their weights
+                    logger.debug("time limit: units %d.. of layer %d not refitted", j, i)
+                    break
+                time_limit = left if time_limit is None else min(time_limit, left)
             fit = fit_unit_exact(
                 A,
                 T[:, j],
                 None if Uw is None else Uw[:, j],
                 method=cfg.unit_step,
-                time_limit=cfg.unit_time_limit,
+                time_limit=time_limit,
             )
             if fit is None:
                 continue

@@ -299,6 +299,9 @@ class History:
     exact_status: list[dict[str, int]] = field(default_factory=list)
     stop_reason: str = ""
     interrupted: bool = False
+    #: the last epoch was cut short by ``fit``'s time limit: its record covers only its
+    #: first ``n_batches`` mini-batches
+    partial_epoch: bool = False
 
     def __len__(self) -> int:
         return len(self.epoch)

@@ -48,11 +48,14 @@ def _target_step(
     lv: Levels,
     upper: UpperLayer,
     inputs: np.ndarray | None = None,
+    deadline: float | None = None,
 ) -> TargetStepResult:
+    """One layer's target step; past ``deadline`` (a :func:`time.perf_counter` value,
+    optional) greedy starts no new round and the exact step does not search."""
     if step == "gradient":
         return gradient_targets(G @ W, K_cur, lv)
     if step == "greedy":
-        res = greedy_targets(K_cur, lv, upper, max_rounds=cfg.max_flips)
+        res = greedy_targets(K_cur, lv, upper, max_rounds=cfg.max_flips, deadline=deadline)
         if cfg.complete_targets:
             res.K, res.weights = complete_targets(res.K, lv, upper)
         return res
@@ -61,6 +64,7 @@ def _target_step(
         lv,
         upper,
         time_limit=cfg.exact_time_limit,
+        deadline=deadline,
         enum_limit=cfg.exact_enum_limit,
         backend=cfg.exact_backend,
         max_rounds=cfg.max_flips,

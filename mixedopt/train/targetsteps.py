@@ -66,6 +66,8 @@ TARGET_STEPS = ("gradient", "greedy", "exact")
 
 #: elements of a candidate tensor evaluated at once (memory cap, ~32 MiB of float64)
 _CHUNK = 1 << 22
+#: :func:`exact_targets` skips the exact solve when greedy left less than this many seconds
+MIN_EXACT_S = 1e-3
 
 
 @dataclass
@@ -187,6 +189,7 @@ def greedy_targets(
     max_rounds: int | None = None,
     n_candidates: int = 8,
     tol: float = 1e-12,
+    deadline: float | None = None,
 ) -> TargetStepResult:
     """Best-improvement move search from level targets ``K0`` (shape ``(B, n)``).
 
@@ -204,6 +207,9 @@ def greedy_targets(
         Moves evaluated exactly per row and round.
     tol : float
         A move must lower the row objective by more than ``tol * (1 + |objective|)``.
+    deadline : float, optional
+        A :func:`time.perf_counter` value: no new round starts once it has passed (the
+        moves made so far are kept).
 
     Returns
     -------
@@ -223,6 +229,8 @@ def greedy_targets(
     active = np.arange(B)
     rounds = moves = 0
     while active.size and rounds < limit:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         Za, Ka = Z[active], K[active]
         r = active.size
         D = upper.row_grad(Za, active) @ W
@@ -348,9 +356,11 @@ def exact_targets(
     seed: int | None = 0,
     max_rounds: int | None = None,
     inputs: np.ndarray | None = None,
+    deadline: float | None = None,
 ) -> TargetStepResult:
     """Greedy, then the exact batch assignment under ``time_limit`` seconds; per row, the
-    better of the two.
+    better of the two. ``deadline`` (a :func:`time.perf_counter` value, optional) also
+    bounds greedy's rounds and the assignment.
 
     With ``max_rounds`` (greedy's move budget) the exact search covers the same
     neighbourhood: targets at most that many one-level moves from ``K0``. The solver
@@ -366,22 +376,28 @@ def exact_targets(
     ``inputs`` are then the layer's inputs) the answer replaces greedy's for the whole batch
     when its target objective is no higher (status ``"realisable"`` when proven optimal).
     """
-    from mixedopt.train._exact_targets import solve_assignment
+    from mixedopt.train._exact_targets import _nothing, solve_assignment
 
     t0 = time.perf_counter()
-    g = greedy_targets(K0, lv, upper, max_rounds=max_rounds)
+    g = greedy_targets(K0, lv, upper, max_rounds=max_rounds, deadline=deadline)
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))
-    sol = solve_assignment(
-        lv,
-        upper,
-        time_limit=left,
-        enum_limit=enum_limit,
-        backend=backend,
-        inputs=inputs,
-        current=K0,
-        max_moves=max_rounds,
-        seed=0 if seed is None else int(seed),
-    )
+    if deadline is not None:
+        left = max(0.0, min(np.inf if left is None else left, deadline - time.perf_counter()))
+    if left is not None and left < MIN_EXACT_S:
+        # greedy used the budget: no solve (a solver refuses a zero time limit)
+        sol = _nothing(*K0.shape)
+    else:
+        sol = solve_assignment(
+            lv,
+            upper,
+            time_limit=left,
+            enum_limit=enum_limit,
+            backend=backend,
+            inputs=inputs,
+            current=K0,
+            max_moves=max_rounds,
+            seed=0 if seed is None else int(seed),
+        )
     K = g.K.copy()
     Zg = lv.values[g.K] @ upper.W.T + upper.b
     lg = upper.row_loss(Zg)

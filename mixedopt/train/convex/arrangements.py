@@ -120,6 +120,7 @@ def sample_patterns(
     include_ones: bool = True,
     standardize: bool = True,
     seed: Any = None,
+    deadline: float | None = None,
 ) -> Arrangement:
     """Sample arrangement patterns ``1{X u + b >= 0}`` of the rows of ``X``.
 
@@ -145,6 +146,11 @@ def sample_patterns(
         ``N(0, 1)`` bias is on the right scale) and express the units in the coordinates of
         ``X``; the patterns are then computed from ``X`` with those units.
     seed : int or numpy Generator, optional
+    deadline : float, optional
+        A :func:`time.perf_counter` value: the ``"data"`` sampler stops placing offsets
+        once it has passed (after a few directions) and keeps the directions done so far;
+        ``info["truncated"]`` then says so (``info["n_requested"]``: the directions asked
+        for, ``info["n_sampled"]``: those drawn).
 
     Returns
     -------
@@ -182,13 +188,20 @@ def sample_patterns(
         if k < 1:
             raise ValidationError(f"sparsity must be >= 1, got {sparsity!r}.")
         U = _sparse_directions(rng, n_patterns, d, k)
-        b = _midpoint_offsets(Xs, U, rng)
+        b = _midpoint_offsets(Xs, U, rng, deadline)
+        U = U[: b.size]
+    truncated = b.size < n_patterns
+    if truncated:
+        logger.info("time limit: %d of %d pattern directions sampled", b.size, n_patterns)
     U, b = _fold(U, b, mu, sd)
     if include_ones:
         U = np.vstack([np.zeros((1, d)), U])
         b = np.concatenate([[1.0], b])
     layer = ThresholdLayer(U, b)
-    arr = _finish(X, layer, sampler, {"sampler": sampler, "sparsity": sparsity}, False)
+    info = {"sampler": sampler, "sparsity": sparsity}
+    if truncated:
+        info.update(truncated=True, n_requested=int(n_patterns), n_sampled=int(b.size))
+    arr = _finish(X, layer, sampler, info, False)
     arr.info["time"] = time.perf_counter() - t0
     logger.debug("sampled %d patterns from %d directions", arr.n_patterns, layer.n_units)
     return arr
@@ -217,14 +230,32 @@ def _sparse_directions(rng: np.random.Generator, m: int, d: int, k: int) -> np.n
     return U
 
 
-def _midpoint_offsets(X: np.ndarray, U: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Offsets putting each hyperplane between two consecutive distinct projections."""
+#: :func:`_midpoint_offsets` checks its deadline every this many directions (and places at
+#: least this many)
+_DEADLINE_EVERY = 32
+
+
+def _midpoint_offsets(
+    X: np.ndarray, U: np.ndarray, rng: np.random.Generator, deadline: float | None = None
+) -> np.ndarray:
+    """Offsets putting each hyperplane between two consecutive distinct projections; past
+    ``deadline`` (checked every :data:`_DEADLINE_EVERY` directions, after the first ones)
+    only those of the directions done so far."""
     m = U.shape[0]
     b = np.empty(m)
     step = max(1, _BLOCK_ENTRIES // max(X.shape[0], 1))
     for s in range(0, m, step):
+        if s >= _DEADLINE_EVERY and deadline is not None and time.perf_counter() > deadline:
+            return b[:s]
         Z = np.sort(X @ U[s : s + step].T, axis=0)  # (n, chunk)
         for c in range(Z.shape[1]):
+            if (
+                deadline is not None
+                and s + c >= _DEADLINE_EVERY
+                and c % _DEADLINE_EVERY == 0
+                and time.perf_counter() > deadline
+            ):
+                return b[: s + c]
             z = np.unique(Z[:, c])
             if z.size < 2:  # constant projection: a plane that keeps all points positive
                 b[s + c] = 1.0 - z[0]

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -36,6 +37,13 @@ from mixedopt.train.convex.reconstruct import lasso_network, network_objective
 from mixedopt.train.convex.solvers import lasso_path
 
 __all__: list[str] = []
+
+
+logger = logging.getLogger("mixedopt.train.convex")
+
+#: under a time limit, pattern sampling stops after this share of it (the solver gets the
+#: rest)
+SAMPLING_SHARE = 0.5
 
 
 def _aggregate(
@@ -114,6 +122,8 @@ def _lasso(
             sparsity=sparsity,
             include_ones=include_ones,
             seed=rng,
+            # sampling leaves half of the time limit to the solver
+            deadline=None if time_limit is None else t0 + SAMPLING_SHARE * time_limit,
         )
     t_arr = time.perf_counter() - t1
     D: Any = arr.patterns if A.shape[0] * arr.n_patterns > 20_000_000 else arr.patterns.toarray()
@@ -156,6 +166,21 @@ def _lasso(
             for sol, beta in zip(path, betas, strict=True):
                 _unscale(sol, agg[2], const, beta)
     Dmat = arr.patterns
+    # the time limit cut the pattern sampling or stopped the solver before its gap closed
+    time_hit = bool(arr.info.get("truncated")) or (
+        time_limit is not None
+        and time.perf_counter() - t0 >= time_limit
+        and any(s.status != Status.OPTIMAL for p in paths for s in p)
+    )
+    if time_hit:
+        logger.warning(
+            "convex training: the time limit of %gs was reached (%d of %d pattern "
+            "directions sampled, solver gap %s); returning the best iterate so far",
+            time_limit,
+            int(arr.info.get("n_sampled", n_patterns)),
+            int(arr.info.get("n_requested", n_patterns)),
+            "closed" if all(s.status == Status.OPTIMAL for p in paths for s in p) else "not closed",
+        )
     out = []
     for i, beta in enumerate(betas):
         sols = [p[i] for p in paths]
@@ -197,6 +222,10 @@ def _lasso(
             "arrangement_time": t_arr,
             "train_agreement": agree,
         }
+        if time_hit:
+            info["time_limit_reached"] = True
+            if arr.info.get("truncated"):
+                info["n_patterns_requested"] = arr.info["n_requested"]
         out.append(
             _result(net, obj, bound, tol, t0, "lasso", info, any(s.interrupted for s in sols))
         )
