@@ -72,7 +72,18 @@ def _solve_cd(
         coef = (model.coef_.T if multi else model.coef_).astype(np.float64)
         cert = None
     return _finish(
-        op, coef, y, beta, "squared", tol, "cd", n_iter, t0, interrupted=interrupted, cert=cert
+        op,
+        coef,
+        y,
+        beta,
+        "squared",
+        tol,
+        "cd",
+        n_iter,
+        t0,
+        interrupted=interrupted,
+        cert=cert,
+        deadline=deadline,
     )
 
 
@@ -98,7 +109,13 @@ def _solve_fista(
 ) -> ConvexSolution:
     n = op.shape[0]
     curv = 1.0 if loss == "squared" else 0.25
-    L = 1.05 * curv * op.spectral_norm_sq() / n
+    # under a time limit the power iteration gets a quarter of the time left; an estimate
+    # cut short is too small, which the backtracking below corrects
+    norm_deadline = None
+    if deadline is not None:
+        now = time.perf_counter()
+        norm_deadline = now + 0.25 * max(deadline - now, 0.0)
+    L = 1.05 * curv * op.spectral_norm_sq(deadline=norm_deadline) / n
     L = max(L, 1e-12)
     x = coef.copy()
     zx = op.matvec(x)
@@ -139,8 +156,9 @@ def _solve_fista(
                     best = (cert.primal, x.copy(), zx.copy())
                 if cert.relative_gap <= tol:
                     break
-                if deadline is not None and time.perf_counter() >= deadline:
-                    break
+            # every iteration: one costs several products with a large pattern matrix
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
     except KeyboardInterrupt:
         interrupted = True
     obj_x = loss_value(zx, y, loss) + beta * penalty(x)
@@ -164,4 +182,5 @@ def _solve_fista(
         interrupted=interrupted,
         cert=cert,
         info={"lipschitz": L},
+        deadline=deadline,
     )

@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,6 +89,7 @@ def pattern_units(
     threshold: float = 0.5,
     svm_C: float | None = None,
     seed: int | None = None,
+    deadline: float | None = None,
 ) -> tuple[ThresholdLayer, np.ndarray]:
     """Hidden units realising given patterns on the rows of ``A``.
 
@@ -101,6 +103,9 @@ def pattern_units(
         with ``t = threshold`` (0.5 in the paper) — exact whenever ``[A 1]`` has full row
         rank. ``"svm"``: a linear SVM on ``(A, 2p - 1)``; ``svm_C=None`` is a hard margin
         (``C = 1e6``), the paper used ``C = 1``.
+    deadline : float, optional
+        A :func:`time.perf_counter` value: past it, the ``"svm"`` units not fitted yet are
+        reconstructed as ``"pi"`` units (logged as a warning).
 
     Returns
     -------
@@ -113,16 +118,22 @@ def pattern_units(
     Pm = np.asarray(patterns, dtype=bool)
     if Pm.ndim != 2 or Pm.shape[0] != A.shape[0]:
         raise ValidationError("patterns must have one row per row of A.")
-    n, m = A.shape
+    m = A.shape[1]
     k = Pm.shape[1]
     if k == 0:
         return ThresholdLayer(np.zeros((0, m)), np.zeros(0)), np.zeros(0, dtype=bool)
     if method == "pi":
-        A1 = np.hstack([A, np.ones((n, 1))])
-        V, *_ = np.linalg.lstsq(A1, Pm.astype(np.float64), rcond=None)
-        W, b = V[:m].T, V[m] - threshold
+        W, b = _pi_units(A, Pm, threshold)
     elif method == "svm":
-        W, b = _svm_units(A, Pm, svm_C, seed)
+        W, b, done = _svm_units(A, Pm, svm_C, seed, deadline)
+        if not done.all():
+            logger.warning(
+                "time limit: %d of %d pattern units reconstructed by the pseudo-inverse "
+                "instead of the SVM",
+                int((~done).sum()),
+                k,
+            )
+            W[~done], b[~done] = _pi_units(A, Pm[:, ~done], threshold)
     else:
         raise ValidationError(f"method must be one of {RECONSTRUCTIONS}, got {method!r}.")
     layer = ThresholdLayer(W, b)
@@ -141,17 +152,31 @@ def pattern_units(
 SVM_GRAM_MAX_ROWS = 8000
 
 
+def _pi_units(A: np.ndarray, Pm: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``"pi"`` units ``1{[a 1] v >= threshold}``, ``v = [A 1]^+ p``."""
+    m = A.shape[1]
+    A1 = np.hstack([A, np.ones((A.shape[0], 1))])
+    V, *_ = np.linalg.lstsq(A1, Pm.astype(np.float64), rcond=None)
+    return V[:m].T, V[m] - threshold
+
+
 def _svm_units(
-    A: np.ndarray, Pm: np.ndarray, C: float | None, seed: int | None
-) -> tuple[np.ndarray, np.ndarray]:
+    A: np.ndarray, Pm: np.ndarray, C: float | None, seed: int | None, deadline: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SVM units for the columns of ``Pm``; past ``deadline`` no further unit is fitted
+    (the third array says which were)."""
     from sklearn.svm import SVC, LinearSVC
 
     n, m = A.shape
     C_eff = 1e6 if C is None else float(C)
     W = np.zeros((Pm.shape[1], m))
     b = np.zeros(Pm.shape[1])
+    done = np.zeros(Pm.shape[1], dtype=bool)
     gram: np.ndarray | None = None
     for j in range(Pm.shape[1]):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        done[j] = True
         t = Pm[:, j]
         if t.all() or not t.any():  # constant pattern: a bias-only unit
             b[j] = 1.0 if t.all() else -1.0
@@ -169,7 +194,7 @@ def _svm_units(
                 clf = LinearSVC(C=C_eff, max_iter=20_000, random_state=seed).fit(A, labels)
             W[j] = np.ravel(clf.coef_)
         b[j] = float(np.ravel(clf.intercept_)[0])
-    return W, b
+    return W, b, done
 
 
 def build_network(

@@ -61,6 +61,10 @@ def _complete(
     complete = bool(G <= m + 1 and np.linalg.matrix_rank(np.hstack([Au, np.ones((G, 1))])) == G)
     Ys = [Y] if Y.ndim == 1 else [Y[:, k] for k in range(Y.shape[1])]
     out = []
+
+    def left() -> float | None:  # of the whole training's time limit
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
+
     for beta in betas:
         t1 = time.perf_counter()
         sols = [
@@ -71,7 +75,7 @@ def _complete(
                 groups=groups,
                 tol=min(tol, 1e-9),
                 max_iter=max_iter,
-                time_limit=time_limit,
+                time_limit=left(),
             )
             for yk in Ys
         ]
@@ -80,7 +84,13 @@ def _complete(
         for s in sols:
             Pm, amp = staircase_decomposition(s.delta_groups)
             layer, ok = pattern_units(
-                Au, Pm, method, threshold=pi_threshold, svm_C=svm_C, seed=seed
+                Au,
+                Pm,
+                method,
+                threshold=pi_threshold,
+                svm_C=svm_C,
+                seed=seed,
+                deadline=None if time_limit is None else t0 + time_limit,
             )
             unit_layers.append(layer)
             amps.append(amp)
@@ -106,7 +116,7 @@ def _complete(
         }
         net = build_network([*layers, ThresholdLayer(W, b)], Wout, classes=classes, metadata=meta)
         obj = network_objective(net, X, Y, beta, loss=loss, penalty="l1")
-        bound = _bound(Y, beta, loss, False, x_groups)
+        bound = _bound(Y, beta, loss, False, x_groups, time_limit=left())
         F = sols[0].delta if len(sols) == 1 else np.column_stack([s.delta for s in sols])
         agree = float(np.mean(net.predict_codes(X) == _predict_codes(F)))
         r = np.concatenate(realised) if realised else np.zeros(0, dtype=bool)

@@ -197,7 +197,8 @@ def _lasso(
         }
         net = lasso_network(layers, arr.layer, coef, classes=classes, metadata=meta)
         obj = network_objective(net, X, Y, beta, loss=loss, penalty=penalty)
-        bound = _bound(Y, beta, loss, group, unique_rows(X)[1])
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
+        bound = _bound(Y, beta, loss, group, unique_rows(X)[1], time_limit=left)
         restricted_dual = float(sum(s.dual_objective for s in sols))
         if arr.complete and not layers:  # exact H(X): the restricted dual bounds everything
             bound = max(bound, restricted_dual)
