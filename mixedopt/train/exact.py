@@ -355,7 +355,7 @@ def solve_problem(
         proves_optimality=backend != "greedy" or settled,
     )
     if exact is not None:
-        for k in ("model", "formulation"):
+        for k in ("model", "formulation", "margin_model_bound", "margin_model_infeasible"):
             if k in exact.info:
                 result.info[k] = exact.info[k]
     if result.status is Status.INFEASIBLE and certificate and problem.hard:
