@@ -34,6 +34,7 @@ import numpy as np
 from mixedopt._validation import (
     as_sequence_of_ints,
     check_labels,
+    check_weight_bound,
     check_X_y,
     encode_labels,
     is_integral,
@@ -135,6 +136,8 @@ class TrainingProblem:
     ) -> TrainingProblem:
         """Validate data and settings (clear :class:`ValidationError` on bad input)."""
         Xa, ya = check_X_y(X, y)
+        if weights in DOMAINS and weights not in ("binary", "ternary"):
+            check_weight_bound(weight_bound, weights)
         hid = tuple(as_sequence_of_ints(hidden, name="hidden")) if hidden != () else ()
         if any(h < 1 for h in hid):
             raise ValidationError(f"hidden layer widths must be >= 1, got {list(hid)}.")
