@@ -41,7 +41,9 @@ from typing import Any
 import numpy as np
 
 from mixedopt import activations as _act
-from mixedopt._netfile import (
+from mixedopt.arithmetic import as_exact_integers, exact_affine, rational_scale
+from mixedopt.errors import ModelFileError, ValidationError
+from mixedopt.io import (
     FORMAT_NAME,
     FORMAT_VERSION,
     check_description,
@@ -50,11 +52,9 @@ from mixedopt._netfile import (
     read_network_file,
     write_network_file,
 )
-from mixedopt._threads import blas_for_flops
-from mixedopt._validation import check_array, check_labels, check_weight_bound, is_integral
-from mixedopt.arithmetic import as_exact_integers, exact_affine, rational_scale
-from mixedopt.errors import ModelFileError, ValidationError
 from mixedopt.summary import DOMAINS, LayerSummary, NetSummary, infer_domain, summarize
+from mixedopt.threads import blas_for_flops
+from mixedopt.validation import check_array, check_labels, check_weight_bound, is_integral
 
 __all__ = ["LayerSummary", "NetSummary", "ThresholdNet", "infer_domain"]
 
@@ -292,7 +292,7 @@ class ThresholdNet:
         pre, post = [], []
         last: tuple[np.ndarray, int | None] = (np.zeros((0, 0)), None)
         flops = a.shape[0] * sum(w.size for w in self.weights)
-        with blas_for_flops(flops):  # small products: one BLAS thread (see mixedopt._threads)
+        with blas_for_flops(flops):  # small products: one BLAS thread (see mixedopt.threads)
             for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
                 zq, q = _affine(a, w, b)
                 last = (zq, q)

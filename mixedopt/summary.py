@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import is_integral
+from mixedopt.validation import is_integral
 
 __all__ = ["DOMAINS", "LayerSummary", "NetSummary", "infer_domain", "summarize"]
 

@@ -50,8 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mixedopt as mo  # noqa: E402
-from mixedopt._files import atomic_write_text  # noqa: E402
-from mixedopt.problem import TrainingProblem  # noqa: E402
+from mixedopt.files import atomic_write_text  # noqa: E402
+from mixedopt.problems.training import TrainingProblem  # noqa: E402
 from mixedopt.result import SolveResult, Status  # noqa: E402
 
 METHODS = ("cpsat", "scip", "auto", "greedy", "table", "dichotomy")
@@ -65,7 +65,7 @@ GOALS = {3: 1000, 4: 400, 6: 200}
 HEURISTIC_SHARE = 0.15  # most of the limit the local search gets before table / dichotomy
 
 #: Engine constants chosen by looking at planted / digits instances, with the data seeds
-#: they were chosen on (git log of mixedopt/train/exact.py and mixedopt/solvers/greedy,
+#: they were chosen on (git log of mixedopt/exact/engine.py and mixedopt/solvers/greedy,
 #: results/bench_exact_notes.md). The benchmark reports on other seeds.
 TUNED = [
     (
@@ -110,7 +110,7 @@ def heuristic_then(
         return ls, extra
     left = max(0.5, limit - (time.perf_counter() - t0))
     if exact == "table":
-        from mixedopt.solvers.cpsat_table import solve_table
+        from mixedopt.solvers.table import solve_table
 
         res = solve_table(problem, time_limit=left, seed=seed, hint=ls.net)
     else:
@@ -129,7 +129,7 @@ def run_method(method: str, problem: TrainingProblem, limit: float, seed: int) -
         if method in ("cpsat", "scip"):
             res = mo.solvers.get(method).solve(problem, time_limit=limit, seed=seed, threads=1)
         elif method == "auto":
-            from mixedopt.train.exact import solve_problem
+            from mixedopt.exact.engine import solve_problem
 
             res = solve_problem(problem, method="auto", time_limit=limit, seed=seed)
         elif method == "greedy":

@@ -56,9 +56,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mixedopt as mo  # noqa: E402
-from mixedopt._files import atomic_write_text  # noqa: E402
 from mixedopt.datasets import train_test_split  # noqa: E402
-from mixedopt.train.ftprop import FTPropTrainer  # noqa: E402
+from mixedopt.files import atomic_write_text  # noqa: E402
+from mixedopt.ftprop.trainer import FTPropTrainer  # noqa: E402
 
 DATASETS = ["digits", "breast_cancer", "mnist1d", "pima", "titanic", "german", "spambase"]
 ARCHS = {"1 hidden (64)": (64,), "2 hidden (64, 32)": (64, 32)}

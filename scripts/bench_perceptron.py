@@ -48,7 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mixedopt._files import atomic_write_text  # noqa: E402
+from mixedopt.files import atomic_write_text  # noqa: E402
 from mixedopt.perceptron import fit_unit  # noqa: E402
 
 MO_METHODS = ("lp", "max-margin", "hinge", "perceptron")

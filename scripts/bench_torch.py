@@ -45,7 +45,7 @@ from typing import Any
 
 import torch
 
-from mixedopt._files import atomic_write_text
+from mixedopt.files import atomic_write_text
 from mixedopt.torch import TensorData, ThresholdActivation, build_model, fit, load_data
 from mixedopt.torch.train import seed_all
 

@@ -11,7 +11,7 @@ with Threshold Activation Functions" (ICLR 2023) with mixedopt's convex trainers
     * two layers: Convex-Lasso (``P`` sampled patterns) against two-layer nets (``m`` units).
 
     Every objective is the rescaled weight-decay objective of the *returned network*
-    (:func:`mixedopt.train.convex.reconstruct.network_objective`), so the numbers compare.
+    (:func:`mixedopt.convex.reconstruct.network_objective`), so the numbers compare.
 
 (b) A Table-2-style comparison on pima, titanic, german, spambase, breast_cancer, digits
     (even vs odd) and mnist1d (digit 0 vs 1): 5 stratified 80/20 splits; on every split,
@@ -52,8 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mixedopt as mo  # noqa: E402
-from mixedopt._files import atomic_write_text  # noqa: E402
 from mixedopt.datasets import train_test_split  # noqa: E402
+from mixedopt.files import atomic_write_text  # noqa: E402
 
 DATASETS = ["pima", "titanic", "german", "spambase", "breast_cancer", "digits", "mnist1d"]
 RULES = {
@@ -186,7 +186,7 @@ def task_synth_heuristic(args: dict[str, Any]) -> dict[str, Any]:
 
 def task_synth_convex(args: dict[str, Any]) -> list[dict[str, Any]]:
     _threads()
-    from mixedopt.train.convex import train_convex
+    from mixedopt.convex import train_convex
 
     X, y, Xte, yte = teacher_data(args["n"], args["d"], 2000, args["data_seed"])
     out = []
@@ -231,7 +231,7 @@ def _split(name: str, split: int) -> tuple[np.ndarray, ...]:
 
 def task_real_convex(args: dict[str, Any]) -> list[dict[str, Any]]:
     _threads()
-    from mixedopt.train.convex import train_convex, train_convex_path
+    from mixedopt.convex import train_convex, train_convex_path
 
     Xtr, Xte, ytr, yte = _split(args["dataset"], args["split"])
     Xa, Xv, ya, yv = train_test_split(Xtr, ytr, test_size=0.25, seed=args["split"])

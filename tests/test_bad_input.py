@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 import mixedopt as mo
-from mixedopt._netfile import write_network_file
 from mixedopt.cli import app
+from mixedopt.io import write_network_file
 
 runner = CliRunner()
 
@@ -279,8 +279,8 @@ def test_train_exact_bad_weight_bound(bound, phrase):
 
 @pytest.mark.parametrize("bound, phrase", BAD_BOUNDS[:4])
 def test_other_entry_points_bad_weight_bound(bound, phrase):
+    from mixedopt.problems.layer_checks import check_weight_domain
     from mixedopt.solvers import get
-    from mixedopt.targets.validation import check_weight_domain
 
     X, y = mo.datasets.load("xor")
     calls = [
@@ -410,7 +410,7 @@ def test_tiny_values_are_shown_as_given(call, shown):
 def test_messages_say_what_is_wrong():
     with pytest.raises(mo.ValidationError, match=r"flat list of 2 labels, got a nested list"):
         mo.ThresholdNet([np.ones((1, 2))], classes=[[1], [2]])
-    from mixedopt.targets.validation import check_current
+    from mixedopt.problems.layer_checks import check_current
 
     with pytest.raises(mo.ValidationError, match=r"only ±1 targets, got values \[0\]"):
         check_current(np.zeros((30, 2), dtype=int), 30, 2)

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixedopt.errors import ValidationError
-from mixedopt.train.convex.arrangements import (
+from mixedopt.convex.arrangements import (
     PatternMatrix,
     ThresholdLayer,
     cover_bound,
@@ -18,6 +17,7 @@ from mixedopt.train.convex.arrangements import (
     staircase_representation,
     unique_rows,
 )
+from mixedopt.errors import ValidationError
 
 
 def _cols(D: np.ndarray) -> set[bytes]:

@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixedopt.errors import ValidationError
-from mixedopt.result import Status
-from mixedopt.train.convex import (
+from mixedopt.convex import (
     PatternMatrix,
     beta_max,
     closed_form_pm1,
@@ -21,8 +19,10 @@ from mixedopt.train.convex import (
     solve_complete_qp,
     solve_lasso,
 )
-from mixedopt.train.convex.complete import complete_penalty
-from mixedopt.train.convex.losses import loss_value
+from mixedopt.convex.complete import complete_penalty
+from mixedopt.convex.losses import loss_value
+from mixedopt.errors import ValidationError
+from mixedopt.result import Status
 
 
 def _all_patterns(n: int) -> np.ndarray:

@@ -7,13 +7,13 @@ import pytest
 
 pytest.importorskip("torch")
 
-from mixedopt.errors import ValidationError
-from mixedopt.train.convex import (
+from mixedopt.convex import (
     enumerate_patterns,
     network_objective,
     solve_complete,
     solve_lasso,
 )
+from mixedopt.errors import ValidationError
 
 pytestmark = pytest.mark.torch
 

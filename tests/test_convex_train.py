@@ -8,9 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mixedopt as mo
-from mixedopt.errors import ValidationError
-from mixedopt.result import Status
-from mixedopt.train.convex import (
+from mixedopt.convex import (
     enumerate_patterns,
     network_objective,
     solve_complete,
@@ -19,6 +17,8 @@ from mixedopt.train.convex import (
     train_convex,
     train_convex_path,
 )
+from mixedopt.errors import ValidationError
+from mixedopt.result import Status
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +179,7 @@ def test_one_class_and_bad_shapes(data):
 
 @pytest.mark.parametrize("C", [None, 1.0])
 def test_svm_units_from_the_gram_matrix_equal_the_plain_linear_svm(monkeypatch, C):
-    import mixedopt.train.convex.reconstruct as rc
+    import mixedopt.convex.reconstruct as rc
 
     rng = np.random.default_rng(0)
     A = (rng.normal(size=(120, 30)) > 0).astype(float)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mixedopt import datasets as D
+from mixedopt.datasets.bundled import mnist1d_dict
 from mixedopt.errors import DataError, ValidationError
 
 # ------------------------------------------------------------------------ built-in names
@@ -99,14 +100,14 @@ def test_mnist1d_keeps_global_rng_and_cache_is_safe():
 
 
 def test_mnist1d_missing_package_gives_install_hint(monkeypatch):
-    D._mnist1d_dict.cache_clear()
+    mnist1d_dict.cache_clear()
     monkeypatch.setitem(sys.modules, "mnist1d", None)
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)
     try:
         with pytest.raises(DataError, match=r"pip install mixedopt\[dev\]"):
             D.load("mnist1d", num_samples=50)
     finally:
-        D._mnist1d_dict.cache_clear()
+        mnist1d_dict.cache_clear()
 
 
 def test_xor_and_parity_labels_are_products():

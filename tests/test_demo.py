@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 import mixedopt as mo
-from mixedopt._demo import run_demo
+from mixedopt.cli.demo import run_demo
 
 
 def test_demo_runs_and_proves_its_optimum():

@@ -14,16 +14,15 @@ from mo_strategies import tiny_problems
 
 import mixedopt as mo
 from mixedopt.errors import ValidationError
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.dichotomy import (
-    _bits_dot,
-    _pack,
     applicable,
     canonical_functions,
     solve_dichotomy,
     unit_class,
 )
+from mixedopt.solvers.dichotomy.bits import bits_dot, pack
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,7 +85,7 @@ def test_bit_plane_products(rows, m, seed, levels):
     rng = np.random.default_rng(seed)
     M = rng.random((rows, m)) < 0.4
     v = rng.integers(0, levels + 1, size=m) / 2.0
-    got = _bits_dot(_pack(M), v.astype(np.float32), m)
+    got = bits_dot(pack(M), v.astype(np.float32), m)
     np.testing.assert_allclose(got, M.astype(float) @ v, rtol=1e-6)
 
 
@@ -95,7 +94,7 @@ def test_agrees_with_table_model_and_beats_local_search():
     p = TrainingProblem.from_data(X, y, hidden=[3], weights="integer", weight_bound=3)
     res = solve_dichotomy(p, time_limit=60)
     tab = mo.solvers.get("greedy").solve(p, time_limit=1, seed=0)
-    from mixedopt.solvers.cpsat_table import solve_table
+    from mixedopt.solvers.table import solve_table
 
     t = solve_table(p, time_limit=60, hint=res.net)
     assert res.status is Status.OPTIMAL and t.status is Status.OPTIMAL

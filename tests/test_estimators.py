@@ -17,7 +17,7 @@ import mixedopt as mo
 from mixedopt.errors import ValidationError
 from mixedopt.estimators import ExactThresholdClassifier, FTPropClassifier
 
-HAVE_EXACT = importlib.util.find_spec("mixedopt.train.exact") is not None
+HAVE_EXACT = importlib.util.find_spec("mixedopt.exact.engine") is not None
 
 # Small settings keep the ~55 checks per estimator fast.
 ESTIMATORS = [FTPropClassifier(hidden=(8,), max_iter=20, batch_size=32, random_state=0)]
@@ -58,7 +58,7 @@ def test_sklearn_conformance(estimator, check):
 
 @pytest.mark.skipif(HAVE_EXACT, reason="train_exact is present: the checks above cover it")
 def test_exact_estimator_needs_train_exact():  # pragma: no cover - only before exact lands
-    pytest.skip("mixedopt.train.exact is not in this tree yet")
+    pytest.skip("mixedopt.exact.engine is not in this tree yet")
 
 
 def test_fitted_attributes_and_prediction():
@@ -135,7 +135,7 @@ def test_bad_parameters_raise_clear_errors():
         FTPropClassifier().fit(X, np.ones(4))
 
 
-@pytest.mark.skipif(not HAVE_EXACT, reason="mixedopt.train.exact is not in this tree yet")
+@pytest.mark.skipif(not HAVE_EXACT, reason="mixedopt.exact.engine is not in this tree yet")
 def test_exact_classifier_on_xor():
     X, y = mo.datasets.load("xor")
     clf = ExactThresholdClassifier(hidden=(2,), time_limit=20, random_state=0).fit(X, y)
@@ -145,7 +145,7 @@ def test_exact_classifier_on_xor():
     assert clf.result_.targets[0].shape == (4, 2)
 
 
-@pytest.mark.skipif(not HAVE_EXACT, reason="mixedopt.train.exact is not in this tree yet")
+@pytest.mark.skipif(not HAVE_EXACT, reason="mixedopt.exact.engine is not in this tree yet")
 def test_exact_classifier_quantises_real_inputs_and_warns_on_the_limit():
     X, y = mo.datasets.load("iris")
     with pytest.warns(ConvergenceWarning, match="status feasible"):

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import mixedopt as mo
 from mixedopt.cli import app
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 
 
@@ -54,12 +54,12 @@ def test_train_exact_optimum_equals_brute(backend, method):
 
 def test_engine_methods_match_brute():
     """Each shipped engine method (dichotomy, table) reaches the oracle's optimum."""
-    from mixedopt.train.exact import ENGINE_METHODS, _engine_solver
+    from mixedopt.exact.phases import ENGINE_METHODS, engine_solver
 
     X, y = _noisy(seed=2)
     kw = dict(hidden=[2], weights="integer", weight_bound=1, time_limit=60)
     ref = mo.train_exact(X, y, backend="brute", **kw)
-    shipped = [name for name, _, _ in ENGINE_METHODS if _engine_solver(name) is not None]
+    shipped = [name for name, _, _ in ENGINE_METHODS if engine_solver(name) is not None]
     if not shipped:
         pytest.skip("no engine method shipped")
     for name in shipped:
@@ -258,7 +258,7 @@ def test_cli_solve_bad_input(args):
 
 
 def test_auto_keeps_the_heuristic_when_the_model_is_too_big(monkeypatch):
-    import mixedopt.train.exact as engine
+    import mixedopt.exact.engine as engine
 
     monkeypatch.setattr(engine, "MODEL_MAX_CELLS", 10)
     X, y, _ = mo.datasets.planted(m=40, d=2, h=2, noise=0.15, seed=0)

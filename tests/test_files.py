@@ -8,7 +8,7 @@ import stat
 import numpy as np
 import pytest
 
-from mixedopt._files import atomic_path, atomic_savez, atomic_write_text
+from mixedopt.files import atomic_path, atomic_savez, atomic_write_text
 
 
 def test_new_files_get_umask_permissions_not_0600(tmp_path):

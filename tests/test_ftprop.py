@@ -9,9 +9,9 @@ import pytest
 
 import mixedopt as mo
 from mixedopt.errors import ValidationError
-from mixedopt.train.ftprop import FTPropTrainer, propagate_targets, train_ftprop
-from mixedopt.train.ftprop_config import FTPropConfig, History
-from mixedopt.train.unitsteps import levels_of, unit_loss_grad
+from mixedopt.ftprop.config import FTPropConfig, History
+from mixedopt.ftprop.trainer import FTPropTrainer, propagate_targets, train_ftprop
+from mixedopt.ftprop.unit_steps import levels_of, unit_loss_grad
 
 
 def _blobs(n=200, d=4, seed=0):
@@ -476,8 +476,8 @@ def test_trained_network_records_its_unit_loss_settings():
     assert all(np.array_equal(a, b) for a, b in zip(pt.targets, res.targets, strict=True))
 
 
-def test_every_lazy_name_of_mixedopt_train_resolves():
-    import mixedopt.train as train
+def test_every_lazy_name_of_mixedopt_resolves():
+    import mixedopt
 
-    for name in train.__all__:
-        assert getattr(train, name) is not None, name
+    for name in mixedopt.__all__:
+        assert getattr(mixedopt, name) is not None, name

@@ -88,7 +88,7 @@ def test_train_exact_and_errors(tmp_path):
 
 
 def test_convex_dispatches_through_its_estimator(tmp_path):
-    from mixedopt._cli_train import estimator_class
+    from mixedopt.cli.train import estimator_class
 
     try:
         estimator_class("convex")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mixedopt.train._exact_targets import solve_assignment
-from mixedopt.train.targetsteps import (
+from mixedopt.ftprop.exact_targets import solve_assignment
+from mixedopt.ftprop.target_steps import (
     UpperLayer,
     complete_targets,
     exact_targets,
@@ -19,7 +19,7 @@ from mixedopt.train.targetsteps import (
     target_objective,
     target_weights,
 )
-from mixedopt.train.unitsteps import (
+from mixedopt.ftprop.unit_steps import (
     levels_of,
     output_loss,
     unit_loss,

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 import mixedopt as mo
 from mixedopt.errors import ValidationError
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import SolveContext, SolveOptions
-from mixedopt.solvers.greedy import DEFAULTS, _compound_candidates, _Search, local_search
+from mixedopt.solvers.greedy import DEFAULTS, local_search
+from mixedopt.solvers.greedy.moves import compound_candidates
+from mixedopt.solvers.greedy.search import Search
 
 
 def _planted(m=300, d=4, h=3, noise=0.0, seed=1):
@@ -25,7 +27,7 @@ def _planted(m=300, d=4, h=3, noise=0.0, seed=1):
 
 def _search(problem, seed=0, **opts):
     ctx = SolveContext(problem, SolveOptions(time_limit=5, seed=seed))
-    return _Search(problem, ctx, {**DEFAULTS, **opts})
+    return Search(problem, ctx, {**DEFAULTS, **opts})
 
 
 def _fresh(search):
@@ -93,7 +95,7 @@ def test_joint_moves_predict_true_errors(seed):
 
 def test_compound_candidates_stay_in_the_domain():
     cur = np.array([3, -3, 0, 1])
-    C = _compound_candidates(cur, np.arange(-3, 4), np.arange(-3, 4), 3)
+    C = compound_candidates(cur, np.arange(-3, 4), np.arange(-3, 4), 3)
     assert len(C) > 0
     assert C.min() >= -3 and C.max() <= 3
     assert not np.any(np.all(C == cur, axis=1))

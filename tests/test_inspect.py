@@ -178,7 +178,7 @@ def test_to_networkx_and_graphml_round_trip(tmp_path):
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("mixedopt.train.exact") is None, reason="train_exact not present"
+    importlib.util.find_spec("mixedopt.exact.engine") is None, reason="train_exact not present"
 )
 def test_solver_targets_are_used_for_a_result():
     res = mo.train_exact(XOR_X, XOR_Y, hidden=[2], time_limit=20, seed=0)

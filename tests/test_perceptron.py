@@ -233,14 +233,14 @@ def test_highs_fallback_gives_the_same_answers(monkeypatch):
     import mixedopt.perceptron.separability as P
 
     calls = []
-    highs = P._highs_separate
+    highs = P.highs_separate
 
     def counted(*a, **k):
         calls.append(1)
         return highs(*a, **k)
 
-    monkeypatch.setattr(P, "_ldp", lambda *a, **k: None)  # force the full-LP path
-    monkeypatch.setattr(P, "_highs_separate", counted)
+    monkeypatch.setattr(P, "ldp", lambda *a, **k: None)  # force the full-LP path
+    monkeypatch.setattr(P, "highs_separate", counted)
     X, t = planted(150, 4, noise=0.05, seed=11)
     fit = fit_unit(X, t)
     assert fit.separable is False and verify_conflict(X, t, fit.conflict)

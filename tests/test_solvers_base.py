@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mixedopt as mo
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import (
     LIMIT,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import mixedopt as mo
 from mixedopt import Status
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 
 # ----------------------------------------------------------------------------- the oracle
 

@@ -13,10 +13,10 @@ from mo_strategies import tiny_problems
 
 import mixedopt as mo
 from mixedopt.errors import ValidationError
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
-from mixedopt.solvers.cpsat_table import TableModel, applicable, solve_table
-from mixedopt.solvers.greedy import _output_functions
+from mixedopt.solvers.greedy.moves import output_functions
+from mixedopt.solvers.table import TableModel, applicable, solve_table
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -34,7 +34,7 @@ def test_optimum_equals_brute_force(problem, symmetry):
 
 
 def test_output_table_for_three_units_is_every_threshold_function():
-    P, T = _output_functions(3, tuple(range(-3, 4)), tuple(range(-3, 4)))
+    P, T = output_functions(3, tuple(range(-3, 4)), tuple(range(-3, 4)))
     assert len(P) == 104  # all threshold functions of 3 inputs
     codes = ((np.arange(8)[:, None] >> np.arange(3)) & 1) * 2 - 1
     np.testing.assert_array_equal((P[:, :3] @ codes.T + P[:, 3:] >= 0).astype(int), T)

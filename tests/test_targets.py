@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mixedopt as mo
+from mixedopt.problems.layer import TargetProblem
 from mixedopt.result import Status
-from mixedopt.targets import TargetProblem
 
 SETTINGS = settings(
     max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import mixedopt as mo
-from mixedopt.problem import TrainingProblem
-from mixedopt.train import exact as exact_mod
-from mixedopt.train.exact import _auto_exact_method
-from mixedopt.train.targetsteps import UpperLayer, exact_targets
-from mixedopt.train.unitsteps import levels_of
+from mixedopt.exact import engine as exact_mod
+from mixedopt.exact.engine import _auto_exact_method
+from mixedopt.ftprop.target_steps import UpperLayer, exact_targets
+from mixedopt.ftprop.unit_steps import levels_of
+from mixedopt.problems.training import TrainingProblem
 
 SLACK = 1.0  # seconds allowed past a time limit
 
@@ -62,7 +62,7 @@ def test_exact_phase_without_time_is_skipped_not_an_error(planted, monkeypatch, 
     """The heuristic phase uses the whole limit: the exact phase is skipped (logged, and
     marked in info['phases']) instead of receiving time_limit=0."""
     X, y, _ = mo.datasets.planted(m=40, d=2, h=2, noise=0.2, seed=1)
-    run = exact_mod._run_heuristic
+    run = exact_mod.run_heuristic
 
     def slow_heuristic(problem, ctx, budget, *args, **kwargs):
         res = run(problem, ctx, budget, *args, **kwargs)
@@ -70,8 +70,8 @@ def test_exact_phase_without_time_is_skipped_not_an_error(planted, monkeypatch, 
         time.sleep(0 if left is None else left)
         return res
 
-    monkeypatch.setattr(exact_mod, "_run_heuristic", slow_heuristic)
-    with caplog.at_level(logging.INFO, logger="mixedopt.train.exact"):
+    monkeypatch.setattr(exact_mod, "run_heuristic", slow_heuristic)
+    with caplog.at_level(logging.INFO, logger="mixedopt.exact.engine"):
         res, wall = _timed(
             mo.train_exact, X, y, hidden=[2], weights="integer", weight_bound=3, time_limit=1
         )
@@ -103,7 +103,7 @@ def test_ftprop_stops_between_mini_batches(spambase, caplog):
     between epochs."""
     X, y = spambase
     clf = mo.FTPropClassifier(hidden=(256, 256), target_step="greedy", time_limit=0.5)
-    with caplog.at_level(logging.INFO, logger="mixedopt.train.ftprop"):
+    with caplog.at_level(logging.INFO, logger="mixedopt.ftprop.trainer"):
         _, wall = _timed(clf.fit, X, y)
     assert wall <= 0.5 + SLACK, wall
     h = clf.history_
@@ -143,7 +143,7 @@ def test_convex_lasso_honours_a_short_limit(spambase, caplog):
     path never looked at the clock)."""
     X, y = spambase
     clf = mo.ConvexThresholdClassifier(n_patterns=3000, time_limit=0.5)
-    with caplog.at_level(logging.WARNING, logger="mixedopt.train.convex"):
+    with caplog.at_level(logging.WARNING, logger="mixedopt.convex"):
         _, wall = _timed(clf.fit, X, y)
     assert wall <= 0.5 + SLACK, wall
     assert clf.status_ in (mo.Status.FEASIBLE, mo.Status.OPTIMAL)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mixedopt import ValidationError
-from mixedopt._validation import (
+from mixedopt.validation import (
     as_sequence_of_ints,
     check_array,
     check_positive,

@@ -43,15 +43,14 @@ Examples
 
 from __future__ import annotations
 
-from mixedopt.datasets._text import MISSING_TOKENS as MISSING_TOKENS
 from mixedopt.datasets.binarizer import Binarizer, binarize
-from mixedopt.datasets.bundled import _mnist1d_dict as _mnist1d_dict  # tests clear its cache
 from mixedopt.datasets.delimited import read_csv
 from mixedopt.datasets.keel import read_keel
 from mixedopt.datasets.registry import available, describe, load
 from mixedopt.datasets.split import train_test_split
 from mixedopt.datasets.table import DatasetInfo
 from mixedopt.datasets.teacher import planted
+from mixedopt.datasets.text import MISSING_TOKENS as MISSING_TOKENS
 
 __all__ = [
     "Binarizer",

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_array, check_positive
 from mixedopt.errors import ValidationError
+from mixedopt.validation import check_array, check_positive
 
 __all__ = ["Binarizer", "binarize"]
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_generated_size, check_positive
-from mixedopt.datasets.table import _Table
+from mixedopt.datasets.table import Table
 from mixedopt.errors import DataError
+from mixedopt.validation import check_generated_size, check_positive
 
 
-def _sklearn_loader(func_name: str, description: str) -> Callable[[], _Table]:
-    def loader() -> _Table:
+def sklearn_loader(func_name: str, description: str) -> Callable[[], Table]:
+    def loader() -> Table:
         from sklearn import datasets as skd
 
         bunch = getattr(skd, func_name)()
@@ -23,7 +23,7 @@ def _sklearn_loader(func_name: str, description: str) -> Callable[[], _Table]:
         names = [str(n) for n in getattr(bunch, "feature_names", [])] or [
             f"x{j}" for j in range(X.shape[1])
         ]
-        return _Table(
+        return Table(
             X,
             np.asarray(bunch.target).astype(np.int64),
             names,
@@ -37,7 +37,7 @@ def _sklearn_loader(func_name: str, description: str) -> Callable[[], _Table]:
 
 
 @functools.lru_cache(maxsize=4)
-def _mnist1d_dict(num_samples: int, seed: int) -> dict[str, Any]:
+def mnist1d_dict(num_samples: int, seed: int) -> dict[str, Any]:
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError as exc:
@@ -59,7 +59,7 @@ def _mnist1d_dict(num_samples: int, seed: int) -> dict[str, Any]:
     return data
 
 
-def _load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42) -> _Table:
+def load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42) -> Table:
     if split not in ("train", "test", "all"):
         raise DataError(f"mnist1d split must be 'train', 'test' or 'all', got {split!r}.")
     n = check_positive(num_samples, name="num_samples", integer=True)
@@ -68,7 +68,7 @@ def _load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DataError(f"mnist1d seed must be a non-negative integer, got {seed!r}.")
     check_generated_size(n, 40, name="mnist1d: num_samples")
-    data = _mnist1d_dict(n, int(seed))
+    data = mnist1d_dict(n, int(seed))
     if split == "train":
         X, y = data["x"], data["y"]
     elif split == "test":
@@ -77,7 +77,7 @@ def _load_mnist1d(split: str = "train", num_samples: int = 5000, seed: int = 42)
         X = np.concatenate([data["x"], data["x_test"]])
         y = np.concatenate([data["y"], data["y_test"]])
     X = np.array(X, dtype=np.float64)
-    return _Table(
+    return Table(
         X,
         np.array(y, dtype=np.int64),
         [f"t{j}" for j in range(X.shape[1])],

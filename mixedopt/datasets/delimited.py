@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mixedopt.datasets._text import (
-    _decode_lines,
-    _is_missing,
-    _read_bytes,
-    _split_fields,
-    _tokenize,
-    _try_float,
+from mixedopt.datasets.table import DatasetInfo, Table, finish
+from mixedopt.datasets.tabular import Column, assemble, resolve_label
+from mixedopt.datasets.text import (
+    decode_lines,
+    is_missing,
+    read_bytes,
+    split_fields,
+    tokenize,
+    try_float,
 )
-from mixedopt.datasets.table import DatasetInfo, _finish, _Table
-from mixedopt.datasets.tabular import _assemble, _Column, _resolve_label
 from mixedopt.errors import DataError, ValidationError
 
 __all__ = ["read_csv"]
@@ -26,21 +26,21 @@ logger = logging.getLogger(__name__)
 
 
 def _looks_like_header(first: list[str], rest: list[list[str]]) -> bool:
-    if not first or any(_is_missing(f) for f in first):
+    if not first or any(is_missing(f) for f in first):
         return False
-    if any(_try_float(f) is not None for f in first):
+    if any(try_float(f) is not None for f in first):
         return False
     if not rest:
         return True
     for j in range(len(first)):
         col = [r[j] for r in rest if j < len(r)]
-        if col and all(_try_float(v) is not None or _is_missing(v) for v in col):
+        if col and all(try_float(v) is not None or is_missing(v) for v in col):
             return True  # a text cell on top of a numeric column
     # all-text data: a header row rarely repeats a value of its own column
     return all(name not in {r[j] for r in rest if j < len(r)} for j, name in enumerate(first))
 
 
-def _parse_csv(
+def parse_csv(
     data: bytes,
     source: str,
     *,
@@ -48,19 +48,19 @@ def _parse_csv(
     header: bool | str | None,
     delimiter: str,
     dropna: bool,
-) -> _Table:
-    lines = _decode_lines(data, source)
+) -> Table:
+    lines = decode_lines(data, source)
     body = [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip()]
     if not body:
         raise DataError(f"{source}: the file is empty (line 1); it needs at least one data row.")
     if header not in ("infer", True, False, None):
         raise ValidationError(f"header must be 'infer', True or False, got {header!r}.")
-    first = _split_fields(body[0][1], delimiter, source, body[0][0])
+    first = split_fields(body[0][1], delimiter, source, body[0][0])
     if header == "infer":
         if isinstance(label_column, str):
             has_header = True
         else:
-            peek = [_split_fields(ln, delimiter, source, no) for no, ln in body[1:50]]
+            peek = [split_fields(ln, delimiter, source, no) for no, ln in body[1:50]]
             has_header = _looks_like_header(first, peek)
     else:
         has_header = bool(header)
@@ -71,21 +71,21 @@ def _parse_csv(
             raise DataError(f"{source}, line {body[0][0]}: column name {dup!r} appears twice.")
         if len(body) < 2:
             raise DataError(f"{source}: only a header line (line {body[0][0]}), no data rows.")
-        rows, linenos = _tokenize(
+        rows, linenos = tokenize(
             body[1:], delimiter, source, len(names), f"one per header column, line {body[0][0]}"
         )
     else:
-        rows, linenos = _tokenize(body, delimiter, source, None, "")
+        rows, linenos = tokenize(body, delimiter, source, None, "")
         names = [f"col{j}" for j in range(len(rows[0]))]
     if len(names) < 2:
         raise DataError(
             f"{source}, line {body[0][0]}: only one column; a data file needs at least one "
             f"feature column and a label column (is the delimiter {delimiter!r} right?)."
         )
-    lab = _resolve_label(label_column, names, source)
-    columns = [_Column(n) for n in names]
+    lab = resolve_label(label_column, names, source)
+    columns = [Column(n) for n in names]
     feats = [j for j in range(len(names)) if j != lab]
-    table = _assemble(rows, linenos, columns, lab, feats, source=source, dropna=dropna)
+    table = assemble(rows, linenos, columns, lab, feats, source=source, dropna=dropna)
     if isinstance(label_column, int) and label_column == -1:
         _check_default_label(table.y, names[lab], source)
     table.name = Path(source).stem
@@ -162,10 +162,10 @@ def read_csv(
     >>> info.feature_names, y.tolist()
     (('size', 'colour=blue', 'colour=red'), ['yes', 'no'])
     """
-    data, source = _read_bytes(path)
+    data, source = read_bytes(path)
     if delimiter is None:
         delimiter = "\t" if str(path).lower().endswith(".tsv") else ","
-    table = _parse_csv(
+    table = parse_csv(
         data,
         source,
         label_column=label_column,
@@ -173,4 +173,4 @@ def read_csv(
         delimiter=delimiter,
         dropna=dropna,
     )
-    return _finish(table, standardize=standardize, binarize=None, return_info=return_info)
+    return finish(table, standardize=standardize, binarize=None, return_info=return_info)

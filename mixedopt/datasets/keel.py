@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mixedopt.datasets._text import _decode_lines, _read_bytes, _tokenize, _unquote
-from mixedopt.datasets.table import DatasetInfo, _finish, _Table
-from mixedopt.datasets.tabular import _assemble, _Column, _resolve_label
+from mixedopt.datasets.table import DatasetInfo, Table, finish
+from mixedopt.datasets.tabular import Column, assemble, resolve_label
+from mixedopt.datasets.text import decode_lines, read_bytes, tokenize, unquote
 from mixedopt.errors import DataError
 
 __all__ = ["read_keel"]
@@ -25,14 +25,14 @@ _ATTR_RE = re.compile(
 )
 
 
-def _parse_keel(
+def parse_keel(
     data: bytes,
     source: str,
     *,
     label_column: int | str | None,
     dropna: bool,
-) -> _Table:
-    lines = _decode_lines(data, source)
+) -> Table:
+    lines = decode_lines(data, source)
     body = [
         (i + 1, ln.strip())
         for i, ln in enumerate(lines)
@@ -42,7 +42,7 @@ def _parse_keel(
         raise DataError(f"{source}: the file has no data rows (only comments or blank lines).")
 
     relation = ""
-    columns: list[_Column] = []
+    columns: list[Column] = []
     inputs: list[str] | None = None
     outputs: list[str] | None = None
     has_header = body[0][1].startswith("@")
@@ -59,13 +59,13 @@ def _parse_keel(
             word = line.split(None, 1)[0].lower()
             rest = line[len(word) :].strip()
             if word == "@relation":
-                relation = _unquote(rest)
+                relation = unquote(rest)
             elif word == "@attribute":
                 columns.append(_parse_attribute(line, lineno, source, columns))
             elif word in ("@inputs", "@input"):
-                inputs = [_unquote(s) for s in rest.split(",") if s.strip()]
+                inputs = [unquote(s) for s in rest.split(",") if s.strip()]
             elif word in ("@outputs", "@output"):
-                outputs = [_unquote(s) for s in rest.split(",") if s.strip()]
+                outputs = [unquote(s) for s in rest.split(",") if s.strip()]
             elif word == "@data":
                 data_at = k
                 break
@@ -91,12 +91,12 @@ def _parse_keel(
             )
     rows_text = body[start:]
     if has_header:
-        rows, linenos = _tokenize(
+        rows, linenos = tokenize(
             rows_text, ",", source, len(columns), f"one per @attribute, {len(columns)} declared"
         )
     else:
-        rows, linenos = _tokenize(rows_text, ",", source, None, "")
-        columns = [_Column(f"col{j}") for j in range(len(rows[0]))]
+        rows, linenos = tokenize(rows_text, ",", source, None, "")
+        columns = [Column(f"col{j}") for j in range(len(rows[0]))]
     names = [c.name for c in columns]
     if len(columns) < 2:
         raise DataError(
@@ -105,14 +105,14 @@ def _parse_keel(
         )
 
     if label_column is not None:
-        lab = _resolve_label(label_column, names, source)
+        lab = resolve_label(label_column, names, source)
     elif outputs:
         if len(outputs) > 1:
             raise DataError(
                 f"{source}: @outputs names {len(outputs)} attributes ({outputs}); only one "
                 "output (the class label) is supported."
             )
-        lab = _resolve_label(outputs[0], names, source)
+        lab = resolve_label(outputs[0], names, source)
     else:
         lab = len(columns) - 1
     if inputs and label_column is None:
@@ -122,37 +122,37 @@ def _parse_keel(
         feats = [names.index(nm) for nm in inputs if names.index(nm) != lab]
     else:
         feats = [j for j in range(len(columns)) if j != lab]
-    table = _assemble(rows, linenos, columns, lab, feats, source=source, dropna=dropna)
+    table = assemble(rows, linenos, columns, lab, feats, source=source, dropna=dropna)
     table.name = relation or Path(source).stem
     table.description = "KEEL file" + (" with header" if has_header else " (header-stripped)")
     return table
 
 
-def _parse_attribute(line: str, lineno: int, source: str, seen: list[_Column]) -> _Column:
+def _parse_attribute(line: str, lineno: int, source: str, seen: list[Column]) -> Column:
     m = _ATTR_RE.match(line)
     if m is None:
         raise DataError(
             f"{source}, line {lineno}: cannot parse {line[:60]!r}; expected '@attribute NAME "
             "real [lo, hi]', '@attribute NAME integer [lo, hi]' or '@attribute NAME {a, b, c}'."
         )
-    name = _unquote(m.group("name"))
+    name = unquote(m.group("name"))
     if any(c.name == name for c in seen):
         raise DataError(f"{source}, line {lineno}: attribute {name!r} is declared twice.")
     if m.group("nominal") is not None:
-        cats = [_unquote(s) for s in m.group("nominal")[1:-1].split(",")]
+        cats = [unquote(s) for s in m.group("nominal")[1:-1].split(",")]
         cats = [c for c in cats if c]
         if not cats:
             raise DataError(f"{source}, line {lineno}: nominal attribute {name!r} has no values.")
         if len(set(cats)) != len(cats):
             raise DataError(f"{source}, line {lineno}: nominal attribute {name!r} repeats a value.")
-        return _Column(name, "nominal", cats)
+        return Column(name, "nominal", cats)
     typ = m.group("type").lower()
     if typ not in ("real", "integer", "numeric"):
         raise DataError(
             f"{source}, line {lineno}: attribute {name!r} has unsupported type {typ!r}; KEEL "
             "types are real, integer and nominal {a, b, ...}."
         )
-    return _Column(name, "numeric")
+    return Column(name, "numeric")
 
 
 def read_keel(
@@ -216,6 +216,6 @@ def read_keel(
     >>> X.tolist(), y.tolist()
     ([[1.0], [2.0]], ['x', 'y'])
     """
-    data, source = _read_bytes(path)
-    table = _parse_keel(data, source, label_column=label_column, dropna=dropna)
-    return _finish(table, standardize=standardize, binarize=None, return_info=return_info)
+    data, source = read_bytes(path)
+    table = parse_keel(data, source, label_column=label_column, dropna=dropna)
+    return finish(table, standardize=standardize, binarize=None, return_info=return_info)

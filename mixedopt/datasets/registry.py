@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt.datasets._spec import _parse_options, _split_spec
-from mixedopt.datasets._text import _read_bytes
-from mixedopt.datasets.bundled import _load_mnist1d, _sklearn_loader
-from mixedopt.datasets.delimited import _parse_csv
-from mixedopt.datasets.keel import _parse_keel
-from mixedopt.datasets.table import DatasetInfo, _finish, _Table
-from mixedopt.datasets.teacher import _load_planted
-from mixedopt.datasets.toy import _load_circles, _load_moons, _load_parity, _load_xor
-from mixedopt.datasets.vendored import _keel_loader
+from mixedopt.datasets.bundled import load_mnist1d, sklearn_loader
+from mixedopt.datasets.delimited import parse_csv
+from mixedopt.datasets.keel import parse_keel
+from mixedopt.datasets.spec import parse_options, split_spec
+from mixedopt.datasets.table import DatasetInfo, Table, finish
+from mixedopt.datasets.teacher import load_planted
+from mixedopt.datasets.text import read_bytes
+from mixedopt.datasets.toy import load_circles, load_moons, load_parity, load_xor
+from mixedopt.datasets.vendored import keel_loader
 from mixedopt.errors import DataError, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -30,23 +30,23 @@ __all__ = ["available", "describe", "load"]
 _FILE_SUFFIXES = (".dat", ".csv", ".tsv", ".txt")
 
 
-_BUILTINS: dict[str, Callable[..., _Table]] = {
-    "xor": _load_xor,
-    "parity3": _load_parity,  # stands for the parity<k> family
-    "moons": _load_moons,
-    "circles": _load_circles,
-    "planted": _load_planted,
-    "digits": _sklearn_loader("load_digits", "8x8 images of the digits 0-9 (64 pixel values)"),
-    "breast_cancer": _sklearn_loader(
+_BUILTINS: dict[str, Callable[..., Table]] = {
+    "xor": load_xor,
+    "parity3": load_parity,  # stands for the parity<k> family
+    "moons": load_moons,
+    "circles": load_circles,
+    "planted": load_planted,
+    "digits": sklearn_loader("load_digits", "8x8 images of the digits 0-9 (64 pixel values)"),
+    "breast_cancer": sklearn_loader(
         "load_breast_cancer", "Wisconsin diagnostic breast cancer, 0 = malignant, 1 = benign"
     ),
-    "iris": _sklearn_loader("load_iris", "Fisher's iris flowers, 3 species"),
-    "wine": _sklearn_loader("load_wine", "wine recognition, 3 cultivars"),
-    "mnist1d": _load_mnist1d,
-    "pima": _keel_loader("pima"),
-    "titanic": _keel_loader("titanic"),
-    "german": _keel_loader("german"),
-    "spambase": _keel_loader("spambase"),
+    "iris": sklearn_loader("load_iris", "Fisher's iris flowers, 3 species"),
+    "wine": sklearn_loader("load_wine", "wine recognition, 3 cultivars"),
+    "mnist1d": load_mnist1d,
+    "pima": keel_loader("pima"),
+    "titanic": keel_loader("titanic"),
+    "german": keel_loader("german"),
+    "spambase": keel_loader("spambase"),
 }
 
 
@@ -83,7 +83,7 @@ def _unknown_name(name: str) -> DataError:
     )
 
 
-def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, Any]) -> _Table:
+def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, Any]) -> Table:
     """Dispatch a name, spec string or path to its loader (no post-processing)."""
     if isinstance(name_or_path, os.PathLike):
         return _load_file(name_or_path, label_column, kwargs)
@@ -93,7 +93,7 @@ def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, An
             f"{type(name_or_path).__name__}."
         )
     spec = name_or_path.strip()
-    name, opts = _split_spec(spec)
+    name, opts = split_spec(spec)
     name = _ALIASES.get(name, name)
     par = _PARITY_RE.match(name)
     if name in _BUILTINS or par is not None or name == "parity":
@@ -101,16 +101,16 @@ def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, An
             raise ValidationError(
                 f"label_column applies to files only, not to the built-in data set {name!r}."
             )
-        shown = _parse_options(name, opts)
+        shown = parse_options(name, opts)
         shown.update(kwargs)
         params = dict(shown)
         if par is not None:
             params.setdefault("k", int(par.group(1)))
-            loader: Callable[..., _Table] = _load_parity
+            loader: Callable[..., Table] = load_parity
         elif name == "parity":
             if "k" not in params:
                 raise DataError("'parity' needs k: write 'parity3' or 'parity:k=3' (k = 1..16).")
-            loader = _load_parity
+            loader = load_parity
         else:
             loader = _BUILTINS[name]
         accepted = list(inspect.signature(loader).parameters)
@@ -127,7 +127,7 @@ def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, An
     file_part, colon, file_opts = spec.rpartition(":")
     if colon and not Path(spec).exists() and file_part.lower().endswith(_FILE_SUFFIXES):
         # "data.csv:label_column=target,header=true": options of a file, as for built-ins
-        opts_d = _parse_options(file_part, file_opts)
+        opts_d = parse_options(file_part, file_opts)
         if "label_column" in opts_d:
             if label_column != -1:
                 raise ValidationError(
@@ -143,9 +143,9 @@ def _load_table(name_or_path: Any, label_column: int | str, kwargs: dict[str, An
 
 def _load_file(
     path: str | os.PathLike[str], label_column: int | str, kwargs: dict[str, Any]
-) -> _Table:
+) -> Table:
     p = Path(path)
-    data, source = _read_bytes(p)
+    data, source = read_bytes(p)
     suffix = p.suffix.lower()
     is_keel = suffix == ".dat" or (
         suffix not in (".csv", ".tsv") and data.lstrip()[:1] in (b"@", b"%")
@@ -163,9 +163,9 @@ def _load_file(
     dropna = bool(kwargs.get("dropna", False))
     if is_keel:  # the default -1 means "the @outputs attribute, else the last column"
         lab = None if isinstance(label_column, int) and label_column == -1 else label_column
-        return _parse_keel(data, source, label_column=lab, dropna=dropna)
+        return parse_keel(data, source, label_column=lab, dropna=dropna)
     delimiter = kwargs.get("delimiter") or ("\t" if suffix == ".tsv" else ",")
-    return _parse_csv(
+    return parse_csv(
         data,
         source,
         label_column=label_column,
@@ -239,7 +239,7 @@ def load(
     n_levels = kwargs.pop("n_levels", 4)
     table = _load_table(name_or_path, label_column, kwargs)
     logger.debug("loaded %s: X %s", table.name, table.X.shape)
-    return _finish(
+    return finish(
         table,
         standardize=standardize,
         binarize=binarize,

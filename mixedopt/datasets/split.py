@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_labels
 from mixedopt.errors import ValidationError
+from mixedopt.validation import check_labels
 
 logger = logging.getLogger(__name__)
 

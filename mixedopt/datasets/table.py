@@ -1,4 +1,4 @@
-"""The loaded data (:class:`_Table`), its summary (:class:`DatasetInfo`) and the
+"""The loaded data (:class:`Table`), its summary (:class:`DatasetInfo`) and the
 post-processing every loader shares (standardize, binarize, describe)."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class DatasetInfo:
 
 
 @dataclass
-class _Table:
+class Table:
     """Loaded data plus what is needed to post-process and describe it."""
 
     X: np.ndarray
@@ -90,8 +90,8 @@ class _Table:
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def copy(self) -> _Table:
-        return _Table(
+    def copy(self) -> Table:
+        return Table(
             self.X.copy(),
             self.y.copy(),
             list(self.feature_names),
@@ -133,8 +133,8 @@ def _standardize_columns(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return X
 
 
-def _finish(
-    table: _Table,
+def finish(
+    table: Table,
     *,
     standardize: bool,
     binarize: str | None,
@@ -160,6 +160,6 @@ def _finish(
     y = table.y
     if not return_info:
         return X, y
-    out = _Table(X, y, names, np.ones(X.shape[1], bool), table.name, table.source)
+    out = Table(X, y, names, np.ones(X.shape[1], bool), table.name, table.source)
     out.description = table.description
     return X, y, out.info()

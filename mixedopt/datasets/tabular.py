@@ -9,15 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixedopt.datasets._text import _is_missing, _try_float, _unquote
-from mixedopt.datasets.table import _Table
+from mixedopt.datasets.table import Table
+from mixedopt.datasets.text import is_missing, try_float, unquote
 from mixedopt.errors import DataError, ValidationError
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class _Column:
+class Column:
     """Declared or inferred type of one file column."""
 
     name: str
@@ -25,23 +25,23 @@ class _Column:
     categories: list[str] | None = None  # declared nominal values (KEEL header)
 
 
-def _assemble(
+def assemble(
     rows: list[list[str]],
     linenos: list[int],
-    columns: list[_Column],
+    columns: list[Column],
     label_index: int,
     feature_indices: list[int],
     *,
     source: str,
     dropna: bool,
-) -> _Table:
+) -> Table:
     """Turn tokenized rows into a numeric design matrix and a label vector."""
     # missing values
     keep = []
     first_missing: tuple[int, str, str] | None = None
     used = [*feature_indices, label_index]
     for r, row in enumerate(rows):
-        bad = next((j for j in used if _is_missing(row[j])), None)
+        bad = next((j for j in used if is_missing(row[j])), None)
         if bad is None:
             keep.append(r)
         elif first_missing is None:
@@ -81,9 +81,9 @@ def _assemble(
                 names.append(col.name)
                 numeric.append(True)
                 continue
-            n_num = sum(_try_float(v) is not None for v in values)
+            n_num = sum(try_float(v) is not None for v in values)
             if n_num:
-                r = next(i for i, v in enumerate(values) if _try_float(v) is None)
+                r = next(i for i, v in enumerate(values) if try_float(v) is None)
                 logger.warning(
                     "%s: column '%s' mixes numbers and text (e.g. %r on line %d); "
                     "it is one-hot encoded as categorical",
@@ -96,7 +96,7 @@ def _assemble(
         else:  # declared nominal
             cats = list(col.categories or [])
             allowed = set(cats)
-            values = [_unquote(v) for v in values]
+            values = [unquote(v) for v in values]
             for r, v in enumerate(values):
                 if v not in allowed:
                     raise DataError(
@@ -120,7 +120,7 @@ def _assemble(
             y = y.astype(np.int64)
     else:
         if lab_col.kind == "nominal":
-            raw_labels = [_unquote(v) for v in raw_labels]
+            raw_labels = [unquote(v) for v in raw_labels]
             allowed = set(lab_col.categories or [])
             for r, v in enumerate(raw_labels):
                 if v not in allowed:
@@ -129,7 +129,7 @@ def _assemble(
                         f"classes {{{', '.join(lab_col.categories or [])}}}."
                     )
         y = _labels_from_strings(raw_labels)
-    return _Table(X, y, names, np.array(numeric, dtype=bool), source=source)
+    return Table(X, y, names, np.array(numeric, dtype=bool), source=source)
 
 
 def _as_floats(values: list[str]) -> np.ndarray | None:
@@ -137,7 +137,7 @@ def _as_floats(values: list[str]) -> np.ndarray | None:
     try:
         arr = np.array(values, dtype=np.float64)
     except ValueError:
-        parsed = [_try_float(v) for v in values]
+        parsed = [try_float(v) for v in values]
         if any(v is None for v in parsed):
             return None
         arr = np.array(parsed, dtype=np.float64)
@@ -147,7 +147,7 @@ def _as_floats(values: list[str]) -> np.ndarray | None:
 def _numeric_column(values: list[str], linenos: list[int], name: str, source: str) -> np.ndarray:
     arr = _as_floats(values)
     if arr is None:
-        r = next(i for i, v in enumerate(values) if _try_float(v) is None)
+        r = next(i for i, v in enumerate(values) if try_float(v) is None)
         raise DataError(
             f"{source}, line {linenos[r]}: column '{name}' is numeric but holds "
             f"{values[r]!r}, which is not a finite number."
@@ -168,7 +168,7 @@ def _labels_from_strings(values: Sequence[str]) -> np.ndarray:
     return np.array(values, dtype=str)
 
 
-def _resolve_label(label_column: int | str, names: list[str], source: str) -> int:
+def resolve_label(label_column: int | str, names: list[str], source: str) -> int:
     n = len(names)
     if isinstance(label_column, str):
         if label_column in names:

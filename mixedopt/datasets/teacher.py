@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_generated_size, check_positive
-from mixedopt.datasets.table import _Table
+from mixedopt.datasets.table import Table
 from mixedopt.errors import DataError, ValidationError
+from mixedopt.validation import check_generated_size, check_positive
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def _make_teacher(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray
     return ThresholdNet(weights=[W1, W2], biases=[b1, b2], weight_domain="integer")
 
 
-def _load_planted(
+def load_planted(
     m: int = 200,
     d: int = 6,
     h: int = 3,
@@ -171,9 +171,9 @@ def _load_planted(
     seed: int | None = 0,
     input_range: int = 8,
     weight_bound: int = 3,
-) -> _Table:
+) -> Table:
     X, y = planted(m, d, h, noise, seed, input_range, weight_bound, return_teacher=False)
-    return _Table(
+    return Table(
         X.astype(np.float64),
         y,
         [f"x{j}" for j in range(X.shape[1])],

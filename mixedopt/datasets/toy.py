@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixedopt._validation import check_generated_size, check_positive
-from mixedopt.datasets.table import _Table
+from mixedopt.datasets.table import Table
 from mixedopt.errors import DataError
+from mixedopt.validation import check_generated_size, check_positive
 
 _MAX_PARITY = 16
 
@@ -16,7 +16,7 @@ def _grid_pm1(k: int) -> np.ndarray:
     return (2 * (codes & 1) - 1).astype(np.float64)
 
 
-def _load_parity(k: int = 3) -> _Table:
+def load_parity(k: int = 3) -> Table:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= _MAX_PARITY:
         raise DataError(
             f"parity<k> needs an integer k from 1 to {_MAX_PARITY} (2^k points), got {k!r}; "
@@ -24,7 +24,7 @@ def _load_parity(k: int = 3) -> _Table:
         )
     X = _grid_pm1(int(k))
     y = np.prod(X, axis=1).astype(np.int64)
-    return _Table(
+    return Table(
         X,
         y,
         [f"x{j}" for j in range(k)],
@@ -36,21 +36,21 @@ def _load_parity(k: int = 3) -> _Table:
     )
 
 
-def _load_xor() -> _Table:
-    table = _load_parity(2)
+def load_xor() -> Table:
+    table = load_parity(2)
     table.name = ""
     table.description = "XOR: the 4 points of {-1,+1}^2, label = x0*x1 (parity, same as parity2)"
     return table
 
 
-def _sklearn_2d(maker: str, n_samples: int, description: str, **kwargs: object) -> _Table:
+def _sklearn_2d(maker: str, n_samples: int, description: str, **kwargs: object) -> Table:
     """Two features from one of scikit-learn's ``make_*`` generators."""
     from sklearn import datasets as skd
 
     n = check_positive(n_samples, name="n_samples", integer=True)
     check_generated_size(n, 2, name=f"{maker}: n_samples")
     X, y = getattr(skd, maker)(n_samples=n, **kwargs)
-    return _Table(
+    return Table(
         X.astype(np.float64),
         y.astype(np.int64),
         ["x0", "x1"],
@@ -60,7 +60,7 @@ def _sklearn_2d(maker: str, n_samples: int, description: str, **kwargs: object) 
     )
 
 
-def _load_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0) -> _Table:
+def load_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0) -> Table:
     return _sklearn_2d(
         "make_moons",
         n_samples,
@@ -70,9 +70,9 @@ def _load_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0) 
     )
 
 
-def _load_circles(
+def load_circles(
     n_samples: int = 200, noise: float = 0.1, seed: int | None = 0, factor: float = 0.5
-) -> _Table:
+) -> Table:
     return _sklearn_2d(
         "make_circles",
         n_samples,

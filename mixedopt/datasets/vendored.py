@@ -7,8 +7,8 @@ import functools
 import importlib.resources
 from collections.abc import Callable
 
-from mixedopt.datasets.keel import _parse_keel
-from mixedopt.datasets.table import _Table
+from mixedopt.datasets.keel import parse_keel
+from mixedopt.datasets.table import Table
 from mixedopt.errors import DataError
 
 _KEEL_FEATURES: dict[str, list[str]] = {
@@ -64,7 +64,7 @@ _KEEL_DESCRIPTIONS = {
 
 
 @functools.lru_cache(maxsize=8)
-def _vendored_table(name: str) -> _Table:
+def _vendored_table(name: str) -> Table:
     res = importlib.resources.files("mixedopt").joinpath("data", f"{name}.dat")
     source = f"mixedopt/data/{name}.dat"
     try:
@@ -74,7 +74,7 @@ def _vendored_table(name: str) -> _Table:
             f"the vendored data file {source} is missing from the installation ({exc}); "
             "reinstall mixedopt."
         ) from exc
-    table = _parse_keel(data, source, label_column=None, dropna=False)
+    table = parse_keel(data, source, label_column=None, dropna=False)
     names = _KEEL_FEATURES[name]
     base = [c.split("=", 1)[0] for c in table.feature_names]
     mapping = {f"col{j}": n for j, n in enumerate(names)}
@@ -87,8 +87,8 @@ def _vendored_table(name: str) -> _Table:
     return table
 
 
-def _keel_loader(name: str) -> Callable[[], _Table]:
-    def loader() -> _Table:
+def keel_loader(name: str) -> Callable[[], Table]:
+    def loader() -> Table:
         return _vendored_table(name).copy()
 
     loader.__name__ = f"_load_{name}"

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from mixedopt._validation import check_positive
 from mixedopt.errors import ValidationError
-from mixedopt.estimators._base import ThresholdClassifierBase, seed_from
+from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
 from mixedopt.result import SolveResult
+from mixedopt.validation import check_positive
 
 __all__ = ["ConvexThresholdClassifier"]
 
@@ -153,7 +153,7 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         -------
         self
         """
-        from mixedopt.train.convex import train_convex
+        from mixedopt.convex import train_convex
 
         self._check_params()
         X, y = self._validate_training_data(X, y)

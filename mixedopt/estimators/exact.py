@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from mixedopt._validation import as_sequence_of_ints
 from mixedopt.errors import SolverError, ValidationError
-from mixedopt.estimators._base import ThresholdClassifierBase, seed_from
+from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
 from mixedopt.result import SolveResult, Status
+from mixedopt.validation import as_sequence_of_ints
 
 __all__ = ["ExactThresholdClassifier"]
 
@@ -144,7 +144,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         -------
         self
         """
-        from mixedopt.train.exact import train_exact
+        from mixedopt.exact.engine import train_exact
 
         hidden = as_sequence_of_ints(self.hidden, name="hidden")
         if (

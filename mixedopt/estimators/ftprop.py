@@ -20,8 +20,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from mixedopt.errors import ValidationError
-from mixedopt.estimators._base import ThresholdClassifierBase, seed_from
-from mixedopt.train.ftprop import FTPropConfig, FTPropTrainer
+from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
+from mixedopt.ftprop.trainer import FTPropConfig, FTPropTrainer
 
 __all__ = ["FTPropClassifier"]
 
@@ -35,8 +35,8 @@ class FTPropClassifier(ThresholdClassifierBase):
     """Hard-threshold network classifier trained by mini-batch feasible target propagation.
 
     Sign (or step / staircase) hidden units; one output unit for two classes, one per class
-    otherwise. See :mod:`mixedopt.train.ftprop` for the algorithm and
-    :class:`mixedopt.train.ftprop_config.FTPropConfig` for every parameter.
+    otherwise. See :mod:`mixedopt.ftprop.trainer` for the algorithm and
+    :class:`mixedopt.ftprop.config.FTPropConfig` for every parameter.
 
     Parameters
     ----------

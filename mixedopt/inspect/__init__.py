@@ -20,7 +20,7 @@ estimator with ``net_``) and data, and reports per layer:
 
 Targets come from, in this order: the ``targets`` argument; the targets of a
 :class:`SolveResult` when they match ``X``; or one top-down FTPROP target step on ``(X, y)``
-with the network's own weights (:func:`mixedopt.train.ftprop.propagate_targets`). The output
+with the network's own weights (:func:`mixedopt.ftprop.trainer.propagate_targets`). The output
 layer's targets are the labels (``±1`` for one output unit; one-vs-rest ``±1`` per class).
 
 Outputs: :meth:`TargetReport.table` (rich), :meth:`TargetReport.to_dict` / ``to_json``,

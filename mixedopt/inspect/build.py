@@ -11,17 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._validation import check_labels
 from mixedopt.errors import ValidationError
-from mixedopt.inspect.history import _curves, _history_dict
+from mixedopt.inspect.history import history_curves, history_dict
 from mixedopt.inspect.layer_stats import (
-    _code_stats,
-    _find_conflicts,
-    _layer_report,
-    _output_targets,
+    code_stats,
+    find_conflicts,
+    layer_report,
+    output_targets,
 )
 from mixedopt.inspect.report import LayerReport, TargetReport
 from mixedopt.network import ThresholdNet
+from mixedopt.validation import check_labels
 
 __all__ = ["inspect_targets"]
 
@@ -143,7 +143,7 @@ def inspect_targets(
                 f"{[(Xa.shape[0], n) for n in net.hidden_sizes]}."
             )
     elif n_hidden:
-        from mixedopt.train.ftprop import propagate_targets
+        from mixedopt.ftprop.trainer import propagate_targets
 
         pt = propagate_targets(net, Xa, ya, target_step=target_step, loss=loss)
         T = pt.targets
@@ -153,7 +153,7 @@ def inspect_targets(
         source = "labels"
     if history is None:
         history = hist
-    hdict = _history_dict(history)
+    hdict = history_dict(history)
 
     layers: list[LayerReport] = []
     inputs = [Xa.astype(np.float64)] + [np.asarray(p, dtype=np.float64) for p in post]
@@ -166,13 +166,13 @@ def inspect_targets(
             real = np.asarray(post[i], dtype=np.float64)
         else:
             kind, act = "output", f"output:{net.output}"
-            tgt, real = _output_targets(net, Z, codes)
-        layer = _layer_report(i, kind, act, W, Z, tgt, real)
+            tgt, real = output_targets(net, Z, codes)
+        layer = layer_report(i, kind, act, W, Z, tgt, real)
         if conflicts:
-            _find_conflicts(layer, inputs[i], max_conflict_units, conflict_time_limit, notes)
+            find_conflicts(layer, inputs[i], max_conflict_units, conflict_time_limit, notes)
         if kind == "hidden":
-            layer.codes = _code_stats(real, codes, classes, top_codes)
-        layer.flip_rate, layer.violated_curve = _curves(hdict, i, kind, n_hidden)
+            layer.codes = code_stats(real, codes, classes, top_codes)
+        layer.flip_rate, layer.violated_curve = history_curves(hdict, i, kind, n_hidden)
         layers.append(layer)
     acc = float(np.mean(net.predict_codes(Xa) == codes))
     return TargetReport(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixedopt.inspect._scalars import _item
+from mixedopt.inspect.scalars import item
 from mixedopt.network import ThresholdNet
 
 __all__ = ["to_networkx"]
@@ -59,7 +59,7 @@ def to_networkx(net: ThresholdNet, *, drop_zero: bool = False) -> Any:
             }
             if out:
                 cls = net.classes[j if net.output == "argmax" else 1]
-                attrs["label"] = str(_item(cls))
+                attrs["label"] = str(item(cls))
             G.add_node(name(li, j), **attrs)
             for i in range(W.shape[1]):
                 w = float(W[j, i])

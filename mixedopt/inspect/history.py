@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from mixedopt.errors import ValidationError
-from mixedopt.inspect._scalars import _num
+from mixedopt.inspect.scalars import num
 
 
-def _history_dict(history: Any) -> dict[str, Any] | None:
+def history_dict(history: Any) -> dict[str, Any] | None:
     if history is None:
         return None
     if hasattr(history, "to_dict"):
@@ -35,7 +35,7 @@ def _is_torch_capture(h: dict[str, Any]) -> bool:
     return h.get("format") == "mixedopt.torch.target_history" or "probe" in h
 
 
-def _curves(
+def history_curves(
     h: dict[str, Any] | None, i: int, kind: str, n_hidden: int
 ) -> tuple[list[float] | None, list[float] | None]:
     """Flip-rate and violated-fraction curves of layer ``i`` from a history."""
@@ -47,8 +47,8 @@ def _curves(
         probe = h.get("probe", {})
         fr = np.asarray(probe.get("flip_rate", []), dtype=np.float64)
         dis = np.asarray(probe.get("disagreement", []), dtype=np.float64)
-        flip = [_num(v) for v in fr[:, i].tolist()] if fr.ndim == 2 and fr.shape[1] > i else None
-        viol = [_num(v) for v in dis[:, i].tolist()] if dis.ndim == 2 and dis.shape[1] > i else None
+        flip = [num(v) for v in fr[:, i].tolist()] if fr.ndim == 2 and fr.shape[1] > i else None
+        viol = [num(v) for v in dis[:, i].tolist()] if dis.ndim == 2 and dis.shape[1] > i else None
         return flip, viol
     flipped = h.get("flipped") or []
     violated = h.get("violated") or []
@@ -58,7 +58,7 @@ def _curves(
     return flip or None, viol
 
 
-def _jsonable_history(h: dict[str, Any] | None) -> Any:
+def jsonable_history(h: dict[str, Any] | None) -> Any:
     if h is None:
         return None
     return json.loads(json.dumps(h, default=_json_default))

@@ -1,21 +1,21 @@
 """Per-layer statistics of a target assignment.
 
 For one layer: the output layer's label targets, agreement, per-unit margins and violated
-targets (:func:`_layer_report`), conflict sets of units that miss their targets
-(:func:`_find_conflicts`, via :func:`mixedopt.fit_unit`) and the class-conditional codes of
-a hidden layer (:func:`_code_stats`).
+targets (:func:`layer_report`), conflict sets of units that miss their targets
+(:func:`find_conflicts`, via :func:`mixedopt.fit_unit`) and the class-conditional codes of
+a hidden layer (:func:`code_stats`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mixedopt.inspect._scalars import _item
 from mixedopt.inspect.report import CodeStats, LayerReport
+from mixedopt.inspect.scalars import item
 from mixedopt.network import ThresholdNet
 
 
-def _output_targets(
+def output_targets(
     net: ThresholdNet, Z: np.ndarray, codes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """±1 label targets of the output units and what the units realise."""
@@ -30,7 +30,7 @@ def _output_targets(
     return t, real
 
 
-def _layer_report(
+def layer_report(
     i: int,
     kind: str,
     act: str,
@@ -43,7 +43,7 @@ def _layer_report(
     norms = np.sqrt(np.sum(W * W, axis=1))
     norms = np.where(norms > 0, norms, 1.0)
     if kind == "hidden" and act.startswith("staircase"):
-        from mixedopt.train.unitsteps import levels_of
+        from mixedopt.ftprop.unit_steps import levels_of
 
         lv = levels_of(act)
         k = lv.index(tgt)
@@ -75,7 +75,7 @@ def _layer_report(
     )
 
 
-def _find_conflicts(
+def find_conflicts(
     layer: LayerReport, A: np.ndarray, max_units: int, time_limit: float, notes: list[str]
 ) -> None:
     """Check units that miss targets for separability; record conflict sets."""
@@ -124,7 +124,7 @@ def _code_str(row: np.ndarray) -> str:
     return ",".join(f"{v:g}" for v in row)
 
 
-def _code_stats(real: np.ndarray, codes: np.ndarray, classes: np.ndarray, top: int) -> CodeStats:
+def code_stats(real: np.ndarray, codes: np.ndarray, classes: np.ndarray, top: int) -> CodeStats:
     keys, inv = np.unique(real, axis=0, return_inverse=True)
     inv = inv.ravel()
     k = classes.shape[0]
@@ -135,7 +135,7 @@ def _code_stats(real: np.ndarray, codes: np.ndarray, classes: np.ndarray, top: i
     per_class: dict[str, list[tuple[str, int]]] = {}
     for c in range(k):
         order = np.argsort(-counts[:, c], kind="stable")[:top]
-        per_class[str(_item(classes[c]))] = [
+        per_class[str(item(classes[c]))] = [
             (names[j], int(counts[j, c])) for j in order if counts[j, c] > 0
         ]
     totals = counts.sum(axis=1)

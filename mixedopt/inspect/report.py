@@ -5,8 +5,8 @@ output layer); a hidden layer's class-conditional codes are a :class:`CodeStats`
 renders as a rich table (:meth:`TargetReport.table`, :meth:`TargetReport.print`), JSON
 (:meth:`TargetReport.to_dict`, :meth:`TargetReport.to_json`), matplotlib figures
 (:meth:`TargetReport.plot_targets`, :meth:`TargetReport.plot_training`; drawn by
-:mod:`mixedopt._report_plots`, optional extra ``viz``) and a self-contained HTML page
-(:meth:`TargetReport.to_html`, :mod:`mixedopt._report_html`); :meth:`TargetReport.save`
+:mod:`mixedopt.inspect.plots`, optional extra ``viz``) and a self-contained HTML page
+(:meth:`TargetReport.to_html`, :mod:`mixedopt.inspect.html`); :meth:`TargetReport.save`
 writes all of them to a folder. rich and matplotlib are imported only when used.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._files import atomic_savez, atomic_write_bytes
-from mixedopt.inspect._scalars import _fmt, _item, _num
-from mixedopt.inspect.history import _jsonable_history
+from mixedopt.files import atomic_savez, atomic_write_bytes
+from mixedopt.inspect.history import jsonable_history
+from mixedopt.inspect.scalars import fmt, item, num
 
 __all__ = ["CodeStats", "LayerReport", "TargetReport"]
 
@@ -79,7 +79,7 @@ class LayerReport:
             "n_units": self.n_units,
             "agreement": self.agreement,
             "unit_agreement": self.unit_agreement.tolist(),
-            "unit_margin": [_num(v) for v in self.unit_margin.tolist()],
+            "unit_margin": [num(v) for v in self.unit_margin.tolist()],
             "unit_violations": self.unit_violations.tolist(),
             "separable": self.separable,
             "conflicts": {str(k): v for k, v in self.conflicts.items()},
@@ -124,12 +124,12 @@ class TargetReport:
             "version": 1,
             "n_samples": self.n_samples,
             "net_sizes": self.net_sizes,
-            "classes": [_item(c) for c in self.classes.tolist()],
+            "classes": [item(c) for c in self.classes.tolist()],
             "accuracy": self.accuracy,
             "target_source": self.target_source,
             "notes": self.notes,
             "layers": [ly.to_dict(include_matrices) for ly in self.layers],
-            "history": _jsonable_history(self.history),
+            "history": jsonable_history(self.history),
         }
 
     def to_json(self, path: str | os.PathLike[str] | None = None, **kw: Any) -> str:
@@ -176,11 +176,11 @@ class TargetReport:
                 f"{ly.agreement:.3f}",
                 str(int(ly.unit_violations.sum())),
                 str(int(np.count_nonzero(ly.unit_violations))),
-                _fmt(float(np.min(ly.unit_margin)) if ly.unit_margin.size else None),
+                fmt(float(np.min(ly.unit_margin)) if ly.unit_margin.size else None),
                 f"{n_conf}/{checked}" if checked else "-",
                 "-" if ly.codes is None else str(ly.codes.n_codes),
                 "-" if ly.codes is None else f"{ly.codes.purity:.3f}",
-                _fmt(flip),
+                fmt(flip),
             )
         return t
 
@@ -201,19 +201,19 @@ class TargetReport:
     # ------------------------------------------------------------------ figures
     def plot_targets(self, layer: int = 0, ax: Any = None) -> Any:
         """Heatmap of a layer's targets, samples sorted by class (matplotlib Figure)."""
-        from mixedopt._report_plots import plot_targets
+        from mixedopt.inspect.plots import plot_targets
 
         return plot_targets(self, layer, ax=ax)
 
     def plot_training(self) -> Any:
         """Training curves from the history (matplotlib Figure), or None without one."""
-        from mixedopt._report_plots import plot_training
+        from mixedopt.inspect.plots import plot_training
 
         return plot_training(self.history)
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """A self-contained HTML page (figures embedded as base64 PNG)."""
-        from mixedopt._report_html import render_html
+        from mixedopt.inspect.html import render_html
 
         html = render_html(self)
         if path is not None:
@@ -223,7 +223,7 @@ class TargetReport:
     def save(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
         """Write ``report.html``, ``report.json``, ``targets.npz``, one
         ``targets_layer<k>.png`` per layer and ``training.png`` to ``folder``."""
-        from mixedopt._report_html import render_html, report_images
+        from mixedopt.inspect.html import render_html, report_images
 
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)

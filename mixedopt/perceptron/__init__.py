@@ -66,9 +66,9 @@ array([0, 1, 2, 3])
 
 from __future__ import annotations
 
-from mixedopt.perceptron._options import METHODS
 from mixedopt.perceptron.conflict import verify_conflict
 from mixedopt.perceptron.fit import fit_unit, fit_units, is_separable
+from mixedopt.perceptron.options import METHODS
 from mixedopt.perceptron.result import STATUSES, UnitFit
 
 __all__ = [

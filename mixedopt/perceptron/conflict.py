@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._threads import blas_scope
 from mixedopt.errors import ValidationError
-from mixedopt.perceptron._data import _Data
-from mixedopt.perceptron._options import _check_inputs, _expired
-from mixedopt.perceptron.separability import _highs_separate, _separate, _separator_fit
+from mixedopt.perceptron.data import Data
+from mixedopt.perceptron.options import check_inputs, expired
+from mixedopt.perceptron.separability import highs_separate, separate, separator_fit
+from mixedopt.threads import blas_scope
 
 __all__ = ["verify_conflict"]
 
@@ -45,7 +45,7 @@ def _iis_rank_test(MS: np.ndarray) -> bool:
     return bool(np.min(v) > 1e-7 * np.max(v))
 
 
-def _reduce_conflict(
+def reduce_conflict(
     A1: np.ndarray, tf: np.ndarray, rows: np.ndarray, u: np.ndarray, deadline: float | None
 ) -> np.ndarray | None:
     """Shrink a Farkas support to an irreducible non-separable subset (sorted row indices)."""
@@ -53,14 +53,14 @@ def _reduce_conflict(
         return np.sort(rows)
     keep = [int(r) for r in rows[np.argsort(u)]]
     for r in list(keep):
-        if _expired(deadline):
+        if expired(deadline):
             return None
         if r not in keep:
             continue
         trial = np.array([k for k in keep if k != r])
         if np.unique(tf[trial]).size < 2:
             continue
-        res = _separate(A1[trial], tf[trial], deadline=deadline)
+        res = separate(A1[trial], tf[trial], deadline=deadline)
         if res.status == "infeasible":
             keep = [int(trial[i]) for i in res.rows] if res.rows is not None else trial.tolist()
             if r in keep:  # pragma: no cover - defensive
@@ -138,18 +138,18 @@ def _lp_iis(S: np.ndarray, tS: np.ndarray) -> bool:
     """LP test of the same property: HiGHS proves ``S`` non-separable (Farkas LP), and every
     leave-one-out subset gets a separating hyperplane that is re-evaluated exactly."""
     tf = tS.astype(np.float64)
-    res = _highs_separate(_Data(S).A1, tf, None)
+    res = highs_separate(Data(S).A1, tf, None)
     if res.status != "infeasible":
         return False
     for k in range(S.shape[0]):
         keep = np.r_[0:k, k + 1 : S.shape[0]]
         if np.unique(tS[keep]).size < 2:
             continue
-        sub = _Data(S[keep])
-        r = _separate(sub.A1, tf[keep])
+        sub = Data(S[keep])
+        r = separate(sub.A1, tf[keep])
         if r.status != "separable" or r.v is None:
             return False
-        if _separator_fit(sub, tS[keep], r.v) is None:
+        if separator_fit(sub, tS[keep], r.v) is None:
             return False
     return True
 
@@ -180,7 +180,7 @@ def verify_conflict(A: Any, t: Any, idx: Any, *, exact: bool | None = None) -> b
     >>> verify_conflict(A, t, [0, 1, 2, 3]), verify_conflict(A, t, [0, 1, 2])
     (True, False)
     """
-    arr, tt = _check_inputs(A, t)
+    arr, tt = check_inputs(A, t)
     ix = _check_indices(idx, arr.shape[0])
     S, tS = arr[ix], tt[ix]
     if np.unique(tS).size < 2:

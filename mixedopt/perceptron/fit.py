@@ -8,54 +8,54 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._threads import blas_scope
-from mixedopt._validation import check_array, check_targets
 from mixedopt.errors import SolverError, ValidationError
-from mixedopt.perceptron._data import _Data
-from mixedopt.perceptron._options import (
-    _check_inputs,
-    _check_magnitude,
-    _check_method,
-    _check_sample_weight,
-    _make_opts,
-    _Opts,
+from mixedopt.perceptron.data import Data
+from mixedopt.perceptron.hinge import fit_hinge
+from mixedopt.perceptron.integer import check_integer_args, fit_integer
+from mixedopt.perceptron.lp import fit_lp
+from mixedopt.perceptron.margin import fit_max_margin
+from mixedopt.perceptron.online import fit_perceptron
+from mixedopt.perceptron.options import (
+    Opts,
+    check_inputs,
+    check_magnitude,
+    check_method,
+    check_sample_weight,
+    make_opts,
 )
-from mixedopt.perceptron.hinge import _fit_hinge
-from mixedopt.perceptron.integer import _check_integer_args, _fit_integer
-from mixedopt.perceptron.lp import _fit_lp
-from mixedopt.perceptron.margin import _fit_max_margin
-from mixedopt.perceptron.online import _fit_perceptron
-from mixedopt.perceptron.result import UnitFit, _with
+from mixedopt.perceptron.result import UnitFit, replace_fit
+from mixedopt.threads import blas_scope
+from mixedopt.validation import check_array, check_targets
 
 __all__ = ["fit_unit", "fit_units", "is_separable"]
 
 logger = logging.getLogger(__name__)
 
 _FITTERS = {
-    "lp": _fit_lp,
-    "max-margin": _fit_max_margin,
-    "hinge": _fit_hinge,
-    "integer": _fit_integer,
-    "perceptron": _fit_perceptron,
+    "lp": fit_lp,
+    "max-margin": fit_max_margin,
+    "hinge": fit_hinge,
+    "integer": fit_integer,
+    "perceptron": fit_perceptron,
 }
 
 
 def _run(
-    data: _Data,
+    data: Data,
     t: np.ndarray,
     c: np.ndarray,
     method: str,
-    opts: _Opts,
+    opts: Opts,
     v0: np.ndarray | None = None,
 ) -> UnitFit:
     t0 = time.perf_counter()
     opts.deadline = None if opts.time_limit is None else t0 + opts.time_limit
     if method == "lp":
-        fit = _fit_lp(data, t, c, opts, t0, v0=v0)
+        fit = fit_lp(data, t, c, opts, t0, v0=v0)
     else:
         fit = _FITTERS[method](data, t, c, opts, t0)
     if fit.method != method:
-        fit = _with(fit, method=method)
+        fit = replace_fit(fit, method=method)
     logger.debug(
         "fit_unit(%s): m=%d n=%d status=%s separable=%s violations=%d in %.3fs",
         method,
@@ -138,10 +138,10 @@ def fit_unit(
     >>> round(fit_unit(A, [-1, -1, -1, 1], method="max-margin").margin, 4)
     0.3536
     """
-    method = _check_method(method)
-    arr, tt = _check_inputs(A, t)
-    c = _check_sample_weight(sample_weight, arr.shape[0])
-    opts = _make_opts(
+    method = check_method(method)
+    arr, tt = check_inputs(A, t)
+    c = check_sample_weight(sample_weight, arr.shape[0])
+    opts = make_opts(
         C=C,
         weight_bound=weight_bound,
         time_limit=time_limit,
@@ -150,9 +150,9 @@ def fit_unit(
         conflict=conflict,
         n_iter_no_change=n_iter_no_change,
     )
-    data = _Data(arr)
+    data = Data(arr)
     if method == "integer":
-        _check_integer_args(data, opts)
+        check_integer_args(data, opts)
     with blas_scope(data.m, data.n):
         return _run(data, tt, c, method, opts)
 
@@ -200,14 +200,14 @@ def fit_units(
     >>> [f.separable for f in fit_units(A, T)]
     [True, False]
     """
-    method = _check_method(method)
+    method = check_method(method)
     arr = check_array(A, name="A")
-    _check_magnitude(arr)
+    check_magnitude(arr)
     cols = _check_target_matrix(T, arr.shape[0])
     if not cols:
         return []
-    c = _check_sample_weight(sample_weight, arr.shape[0])
-    opts = _make_opts(
+    c = check_sample_weight(sample_weight, arr.shape[0])
+    opts = make_opts(
         C=C,
         weight_bound=weight_bound,
         time_limit=time_limit,
@@ -216,9 +216,9 @@ def fit_units(
         conflict=conflict,
         n_iter_no_change=n_iter_no_change,
     )
-    data = _Data(arr)
+    data = Data(arr)
     if method == "integer":
-        _check_integer_args(data, opts)
+        check_integer_args(data, opts)
     out: list[UnitFit] = []
     with blas_scope(data.m, data.n):
         V = None

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixedopt._highs import quiet_highs
 from mixedopt.errors import SolverError
-from mixedopt.perceptron._data import _Data, _WorkingSet
-from mixedopt.perceptron._options import _Opts, _remaining
-from mixedopt.perceptron.result import UnitFit, _finish, _separable_if_clean
+from mixedopt.perceptron.data import Data, WorkingSet
+from mixedopt.perceptron.highs import quiet_highs
+from mixedopt.perceptron.options import Opts, remaining
+from mixedopt.perceptron.result import UnitFit, finish, separable_if_clean
 
 
-def _fit_hinge(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float) -> UnitFit:
+def fit_hinge(data: Data, t: np.ndarray, c: np.ndarray, opts: Opts, t0: float) -> UnitFit:
     """Cutting-plane solve of the hinge LP through its dual (columns = examples)."""
     import highspy
 
@@ -32,7 +32,7 @@ def _fit_hinge(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float
         v0 = np.zeros(d)
     z = (X @ v0) * tf
     z[c <= 0] = np.inf
-    ws = _WorkingSet(z, 4 * d, pool=live)
+    ws = WorkingSet(z, 4 * d, pool=live)
     h = quiet_highs()
     h.addRows(
         d,
@@ -64,7 +64,7 @@ def _fit_hinge(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float
     status = "optimal"
     v = v0
     while True:
-        rem = _remaining(opts.deadline)
+        rem = remaining(opts.deadline)
         if rem is not None:
             if rem <= 0:
                 status = "time_limit"
@@ -95,7 +95,7 @@ def _fit_hinge(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float
         alt = objective(v0)
         if alt[0] < obj:
             obj, w, b = alt
-    fit = _finish(
+    fit = finish(
         data,
         t,
         w,
@@ -107,4 +107,4 @@ def _fit_hinge(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float
         n_iter=rounds,
         t0=t0,
     )
-    return _separable_if_clean(fit)
+    return separable_if_clean(fit)

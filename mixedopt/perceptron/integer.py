@@ -14,11 +14,11 @@ import math
 import numpy as np
 
 from mixedopt.errors import SolverError, ValidationError
-from mixedopt.perceptron._data import _Data
-from mixedopt.perceptron._exact import _exact_sign
-from mixedopt.perceptron._options import _Opts, _remaining
-from mixedopt.perceptron.result import UnitFit, _finish
-from mixedopt.perceptron.soft_margin import _l2svm
+from mixedopt.perceptron.data import Data
+from mixedopt.perceptron.hyperplane import exact_sign
+from mixedopt.perceptron.options import Opts, remaining
+from mixedopt.perceptron.result import UnitFit, finish
+from mixedopt.perceptron.soft_margin import l2svm
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def _integer_weights(c: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _integer_hint(
-    data: _Data, t: np.ndarray, c: np.ndarray, K: int, deadline: float | None
+    data: Data, t: np.ndarray, c: np.ndarray, K: int, deadline: float | None
 ) -> tuple[np.ndarray, int] | None:
     """A rounded soft-margin hyperplane as CP-SAT's starting point: ``(w, b)`` in ``[-K, K]``.
 
@@ -47,7 +47,7 @@ def _integer_hint(
     if np.all(t == t[0]):
         return np.zeros(data.n, dtype=np.int64), (0 if t[0] > 0 else -1)
     try:
-        w_real, _, _, _ = _l2svm(data, t.astype(np.float64), c, 1.0, deadline)
+        w_real, _, _, _ = l2svm(data, t.astype(np.float64), c, 1.0, deadline)
     except np.linalg.LinAlgError:  # pragma: no cover
         return None
     top = float(np.max(np.abs(w_real)))
@@ -68,7 +68,7 @@ def _integer_hint(
     return best[2], best[3]
 
 
-def _check_integer_args(data: _Data, opts: _Opts) -> int:
+def check_integer_args(data: Data, opts: Opts) -> int:
     """``weight_bound`` is required and ``A`` must be integral; returns ``K``."""
     if opts.weight_bound is None:
         raise ValidationError(
@@ -83,8 +83,8 @@ def _check_integer_args(data: _Data, opts: _Opts) -> int:
     return opts.weight_bound
 
 
-def _fit_integer(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float) -> UnitFit:
-    K = _check_integer_args(data, opts)
+def fit_integer(data: Data, t: np.ndarray, c: np.ndarray, opts: Opts, t0: float) -> UnitFit:
+    K = check_integer_args(data, opts)
     from ortools.sat.python import cp_model
 
     A = data.A
@@ -142,7 +142,7 @@ def _fit_integer(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: flo
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(opts.seed % 2**31)
     if opts.time_limit is not None:
-        rem = _remaining(opts.deadline)
+        rem = remaining(opts.deadline)
         solver.parameters.max_time_in_seconds = max(1e-3, rem if rem is not None else 0.0)
     st = solver.Solve(model)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -160,7 +160,7 @@ def _fit_integer(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: flo
         lb = 0.0
     else:
         raise SolverError(f"CP-SAT returned {solver.StatusName(st)} for the integer unit fit.")
-    viol = _exact_sign(A, wv, bv) != t
+    viol = exact_sign(A, wv, bv) != t
     errors = float(c[viol].sum())
     if status == "optimal":
         lb = errors
@@ -168,7 +168,7 @@ def _fit_integer(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: flo
         separable: bool | None = False if status == "optimal" else None
     else:
         separable = True
-    return _finish(
+    return finish(
         data,
         t,
         wv,

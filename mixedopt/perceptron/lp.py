@@ -13,28 +13,28 @@ import logging
 
 import numpy as np
 
-from mixedopt.perceptron._data import _Data
-from mixedopt.perceptron._options import _Opts
-from mixedopt.perceptron.conflict import _reduce_conflict
-from mixedopt.perceptron.result import UnitFit, _finish
+from mixedopt.perceptron.conflict import reduce_conflict
+from mixedopt.perceptron.data import Data
+from mixedopt.perceptron.options import Opts
+from mixedopt.perceptron.result import UnitFit, finish
 from mixedopt.perceptron.separability import (
-    _highs_separate,
-    _Sep,
-    _separate,
-    _separator_fit,
+    Sep,
+    highs_separate,
+    separate,
+    separator_fit,
 )
-from mixedopt.perceptron.soft_margin import _soft_fit
+from mixedopt.perceptron.soft_margin import soft_fit
 
 logger = logging.getLogger(__name__)
 
 
-def _not_separable(
-    data: _Data,
+def not_separable(
+    data: Data,
     t: np.ndarray,
     c: np.ndarray,
-    opts: _Opts,
+    opts: Opts,
     t0: float,
-    sep: _Sep,
+    sep: Sep,
     *,
     method: str,
     count_soft_iters: bool,
@@ -44,9 +44,9 @@ def _not_separable(
     assert sep.rows is not None and sep.u is not None
     conflict = None
     if opts.conflict:
-        conflict = _reduce_conflict(data.A1, t.astype(np.float64), sep.rows, sep.u, opts.deadline)
-    w, b, obj, it = _soft_fit(data, t, c, opts)
-    return _finish(
+        conflict = reduce_conflict(data.A1, t.astype(np.float64), sep.rows, sep.u, opts.deadline)
+    w, b, obj, it = soft_fit(data, t, c, opts)
+    return finish(
         data,
         t,
         w,
@@ -61,24 +61,24 @@ def _not_separable(
     )
 
 
-def _fit_lp(
-    data: _Data,
+def fit_lp(
+    data: Data,
     t: np.ndarray,
     c: np.ndarray,
-    opts: _Opts,
+    opts: Opts,
     t0: float,
     v0: np.ndarray | None = None,
 ) -> UnitFit:
     tf = t.astype(np.float64)
-    sep = _separate(data.A1, tf, deadline=opts.deadline, v0=v0)
+    sep = separate(data.A1, tf, deadline=opts.deadline, v0=v0)
     if sep.status == "separable" and sep.v is not None:
-        wb = _separator_fit(data, t, sep.v)
+        wb = separator_fit(data, t, sep.v)
         if wb is None:  # rounding after the change of coordinates: try the full LP
             logger.debug("separator lost exactness in original coordinates; retrying with HiGHS")
-            sep2 = _highs_separate(data.A1, tf, opts.deadline)
-            wb = _separator_fit(data, t, sep2.v) if sep2.v is not None else None
+            sep2 = highs_separate(data.A1, tf, opts.deadline)
+            wb = separator_fit(data, t, sep2.v) if sep2.v is not None else None
         if wb is not None:
-            return _finish(
+            return finish(
                 data,
                 t,
                 wb[0],
@@ -91,17 +91,17 @@ def _fit_lp(
             )
         w, b = data.from_std(sep.v)
         logger.warning("lp: separator found but not verified exactly; returning it unproved")
-        return _finish(
+        return finish(
             data, t, w, b, method="lp", status="feasible", separable=None, n_iter=sep.rounds, t0=t0
         )
     if sep.status == "infeasible" and sep.rows is not None and sep.u is not None:
-        return _not_separable(data, t, c, opts, t0, sep, method="lp", count_soft_iters=False)
+        return not_separable(data, t, c, opts, t0, sep, method="lp", count_soft_iters=False)
     # time limit or undecided: best effort least squares in original coordinates
     v = v0 if v0 is not None else data.ls(tf)
     w, b = data.from_std(v)
     status = "time_limit" if sep.status == "time_limit" else "feasible"
     if sep.status == "unknown":
         logger.warning("lp: separability could not be decided numerically")
-    return _finish(
+    return finish(
         data, t, w, b, method="lp", status=status, separable=None, n_iter=sep.rounds, t0=t0
     )

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixedopt.perceptron._data import _Data, _WorkingSet
-from mixedopt.perceptron._exact import _exact_sign
-from mixedopt.perceptron._options import _expired, _Opts
-from mixedopt.perceptron.lp import _fit_lp, _not_separable
-from mixedopt.perceptron.result import UnitFit, _finish
-from mixedopt.perceptron.separability import _INFEAS_TOL, _ldp, _separate, _separator_fit
+from mixedopt.perceptron.data import Data, WorkingSet
+from mixedopt.perceptron.hyperplane import exact_sign
+from mixedopt.perceptron.lp import fit_lp, not_separable
+from mixedopt.perceptron.options import Opts, expired
+from mixedopt.perceptron.result import UnitFit, finish
+from mixedopt.perceptron.separability import INFEAS_TOL, ldp, separate, separator_fit
 
 _KAPPA = 100.0  # bias column scale in the max-margin LDP (penalises b by 1/kappa²)
 
@@ -45,17 +45,17 @@ def _geometric_margin(z: np.ndarray, v: np.ndarray) -> float:
     return float(np.min(z)) / max(float(np.linalg.norm(v[:-1])), 1e-300)
 
 
-def _fit_max_margin(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float) -> UnitFit:
+def fit_max_margin(data: Data, t: np.ndarray, c: np.ndarray, opts: Opts, t0: float) -> UnitFit:
     tf = t.astype(np.float64)
-    sep = _separate(data.A1, tf, deadline=opts.deadline)
+    sep = separate(data.A1, tf, deadline=opts.deadline)
     if sep.status == "infeasible" and sep.rows is not None and sep.u is not None:
-        return _not_separable(data, t, c, opts, t0, sep, method="max-margin", count_soft_iters=True)
-    wb = _separator_fit(data, t, sep.v) if sep.status == "separable" and sep.v is not None else None
+        return not_separable(data, t, c, opts, t0, sep, method="max-margin", count_soft_iters=True)
+    wb = separator_fit(data, t, sep.v) if sep.status == "separable" and sep.v is not None else None
     if wb is None:  # time limit or numerical trouble: whatever the LP path returns
-        return _fit_lp(data, t, c, opts, t0)
+        return fit_lp(data, t, c, opts, t0)
     if np.all(t == t[0]):  # one class: w = 0 is optimal
         w, b = np.zeros(data.n), float(t[0])
-        return _finish(
+        return finish(
             data,
             t,
             w,
@@ -71,16 +71,16 @@ def _fit_max_margin(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: 
     best = data.to_global(*wb)
     z = (X @ best) * tf
     best_margin = _geometric_margin(z, best)
-    ws = _WorkingSet(z, 2 * d)
+    ws = WorkingSet(z, 2 * d)
     rounds = 0
     status = "time_limit"
     rmax = float(np.max(np.linalg.norm(X[:, :-1], axis=1)))
-    while not _expired(opts.deadline):
+    while not expired(opts.deadline):
         rounds += 1
         W = ws.rows
         MW = X[W] * tf[W, None]
-        out = _ldp(MW, kappa=_KAPPA)
-        if out is None or out[2] <= _INFEAS_TOL:  # pragma: no cover - numerical trouble
+        out = ldp(MW, kappa=_KAPPA)
+        if out is None or out[2] <= INFEAS_TOL:  # pragma: no cover - numerical trouble
             status = "feasible"
             break
         x, u, _ = out
@@ -110,10 +110,10 @@ def _fit_max_margin(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: 
             break
         ws.add(z, cand, d)
     w, b = data.from_global(best)
-    if np.any(_exact_sign(data.A, w, b) != t):  # pragma: no cover - fall back to the LP one
+    if np.any(exact_sign(data.A, w, b) != t):  # pragma: no cover - fall back to the LP one
         w, b = wb
         status = "feasible"
-    return _finish(
+    return finish(
         data,
         t,
         w,

@@ -23,9 +23,9 @@ import math
 
 import numpy as np
 
-from mixedopt.perceptron._data import _Data
-from mixedopt.perceptron._options import _expired, _Opts
-from mixedopt.perceptron.result import UnitFit, _finish, _separable_if_clean
+from mixedopt.perceptron.data import Data
+from mixedopt.perceptron.options import Opts, expired
+from mixedopt.perceptron.result import UnitFit, finish, separable_if_clean
 
 
 class _Pocket:
@@ -52,7 +52,7 @@ class _Pocket:
         return self.err == 0 or self.stale >= self.patience
 
 
-def _fit_perceptron(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: float) -> UnitFit:
+def fit_perceptron(data: Data, t: np.ndarray, c: np.ndarray, opts: Opts, t0: float) -> UnitFit:
     """Averaged perceptron with exact sequential semantics, checked chunk by chunk."""
     X = data.A1
     tf = t.astype(np.float64)
@@ -68,7 +68,7 @@ def _fit_perceptron(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: 
     timed_out = False
     pocket = None if opts.n_iter_no_change is None else _Pocket(X, tf, c, opts.n_iter_no_change)
     for _ in range(opts.max_iter):
-        if _expired(opts.deadline):
+        if expired(opts.deadline):
             timed_out = True
             break
         epochs += 1
@@ -111,7 +111,7 @@ def _fit_perceptron(data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts, t0: 
             best, best_err = cand, err
     w, b = data.from_std(best)
     status = "optimal" if converged else ("time_limit" if timed_out else "feasible")
-    fit = _finish(
+    fit = finish(
         data, t, w, b, method="perceptron", status=status, separable=None, n_iter=epochs, t0=t0
     )
-    return _separable_if_clean(fit)
+    return separable_if_clean(fit)

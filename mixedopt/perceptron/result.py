@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mixedopt._validation import check_array, is_integral
 from mixedopt.errors import ValidationError
-from mixedopt.perceptron._exact import _exact_sign, _int_decision, _summary
+from mixedopt.perceptron.hyperplane import exact_sign, int_decision, summary
+from mixedopt.validation import check_array, is_integral
 
 if TYPE_CHECKING:
-    from mixedopt.perceptron._data import _Data
+    from mixedopt.perceptron.data import Data
 
 __all__ = ["STATUSES", "UnitFit"]
 
@@ -108,16 +108,16 @@ class UnitFit:
         integer data, ``float64`` otherwise)."""
         arr = self._check_A(A)
         if self.w.dtype.kind == "i" and is_integral(arr):
-            return _int_decision(arr, self.w, int(self.b))
+            return int_decision(arr, self.w, int(self.b))
         return arr.astype(np.float64, copy=False) @ self.w.astype(np.float64) + float(self.b)
 
     def predict(self, A: Any) -> np.ndarray:
         """Unit outputs in {-1, +1} (``int8``), ``+1`` iff ``w·a + b >= 0`` (exact)."""
-        return _exact_sign(self._check_A(A), self.w, self.b)
+        return exact_sign(self._check_A(A), self.w, self.b)
 
 
-def _finish(
-    data: _Data,
+def finish(
+    data: Data,
     t: np.ndarray,
     w: np.ndarray,
     b: float | int,
@@ -135,9 +135,9 @@ def _finish(
     """A :class:`UnitFit` for ``(w, b)``: margin and violations re-evaluated exactly, arrays
     made read-only, the wall time measured from ``t0``."""
     margin, n_viol = (
-        _summary(data.A, t, w, b, integer=True)
+        summary(data.A, t, w, b, integer=True)
         if integer
-        else _summary(data.A, t, w, b, integer=False, Af=data.Af, rowmax=data.rowmax)
+        else summary(data.A, t, w, b, integer=False, Af=data.Af, rowmax=data.rowmax)
     )
     w = np.array(w, dtype=np.int64 if integer else np.float64)
     w.flags.writeable = False
@@ -160,10 +160,10 @@ def _finish(
     )
 
 
-def _with(fit: UnitFit, **changes: Any) -> UnitFit:
+def replace_fit(fit: UnitFit, **changes: Any) -> UnitFit:
     return replace(fit, **changes)
 
 
-def _separable_if_clean(fit: UnitFit) -> UnitFit:
+def separable_if_clean(fit: UnitFit) -> UnitFit:
     """Mark a fit without violations as a separability certificate (its hyperplane is one)."""
-    return _with(fit, separable=True) if fit.n_violations == 0 else fit
+    return replace_fit(fit, separable=True) if fit.n_violations == 0 else fit

@@ -14,7 +14,7 @@ and the violated ones join the working set), or a vector ``u >= 0`` with
 support has linearly independent columns, so at most ``n + 2`` examples (see
 :mod:`mixedopt.perceptron.conflict` for making it irreducible). HiGHS solves the full LP
 only when the working-set loop cannot decide (numerical ties). A separating hyperplane is
-re-evaluated exactly on all examples (:func:`_separator_fit`), a conflict by its Farkas
+re-evaluated exactly on all examples (:func:`separator_fit`), a conflict by its Farkas
 residual. Sets whose margin is below about ``1e-9`` of the (standardised) data scale are
 treated as not separable.
 """
@@ -27,18 +27,18 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt._highs import quiet_highs
-from mixedopt.perceptron._data import _Data, _lsq_start, _WorkingSet
-from mixedopt.perceptron._exact import _exact_sign, _float_decision, _resolve_signs
-from mixedopt.perceptron._options import _expired, _remaining
+from mixedopt.perceptron.data import Data, WorkingSet, lsq_start
+from mixedopt.perceptron.highs import quiet_highs
+from mixedopt.perceptron.hyperplane import exact_sign, float_decision, resolve_signs
+from mixedopt.perceptron.options import expired, remaining
 
 logger = logging.getLogger(__name__)
 
-_INFEAS_TOL = 1e-9  # NNLS residual below this: the working set looks non-separable
+INFEAS_TOL = 1e-9  # NNLS residual below this: the working set looks non-separable
 _FARKAS_TOL = 1e-9  # relative residual accepted for a Farkas certificate
 
 
-def _ldp(MW: np.ndarray, kappa: float = 1.0) -> tuple[np.ndarray, np.ndarray, float] | None:
+def ldp(MW: np.ndarray, kappa: float = 1.0) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Least-distance problem ``min ||x|| s.t. MW x >= 1`` by NNLS (Lawson & Hanson, ch. 23).
 
     The last coordinate is scaled by ``kappa`` (it is penalised by ``1/kappa²``). Returns
@@ -81,7 +81,7 @@ def _farkas_support(MW: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 @dataclass
-class _Sep:
+class Sep:
     status: str  # "separable" | "infeasible" | "time_limit" | "unknown"
     v: np.ndarray | None = None  # separator in the coordinates of the rows given
     rows: np.ndarray | None = None  # Farkas support (row indices)
@@ -90,50 +90,50 @@ class _Sep:
     via: str = ""
 
 
-def _separate(
+def separate(
     A1: np.ndarray,
     tf: np.ndarray,
     *,
     deadline: float | None = None,
     v0: np.ndarray | None = None,
-) -> _Sep:
+) -> Sep:
     """Decide whether ``t_k v·A1_k >= 1`` is feasible (see the module notes)."""
     d = A1.shape[1]
     if np.all(tf == tf[0]):
         v = np.zeros(d)
         v[-1] = tf[0]
-        return _Sep("separable", v, via="one class")
+        return Sep("separable", v, via="one class")
     if v0 is None:
-        v0 = _lsq_start(A1, tf)
+        v0 = lsq_start(A1, tf)
     z = (A1 @ v0) * tf
     if float(np.min(z)) > 0:
-        return _Sep("separable", v0, via="least squares")
-    ws = _WorkingSet(z, 2 * d)
+        return Sep("separable", v0, via="least squares")
+    ws = WorkingSet(z, 2 * d)
     rounds = 0
     while True:
-        if _expired(deadline):
-            return _Sep("time_limit", rounds=rounds)
+        if expired(deadline):
+            return Sep("time_limit", rounds=rounds)
         rounds += 1
         W = ws.rows
         MW = A1[W] * tf[W, None]
-        out = _ldp(MW)
+        out = ldp(MW)
         if out is None:
             break
         x, u, rn = out
-        if rn <= _INFEAS_TOL:
+        if rn <= INFEAS_TOL:
             cert = _farkas_support(MW, u)
             if cert is not None:
-                return _Sep("infeasible", rows=W[cert[0]], u=cert[1], rounds=rounds, via="nnls")
+                return Sep("infeasible", rows=W[cert[0]], u=cert[1], rounds=rounds, via="nnls")
             break
         z = (A1 @ x) * tf
         if float(np.min(z)) > 0:
-            return _Sep("separable", x, rounds=rounds, via="nnls")
+            return Sep("separable", x, rounds=rounds, via="nnls")
         cand = ws.outside(z < 1.0 - 1e-9)
         if cand.size == 0:
             break
         ws.add(z, cand, d)
     logger.debug("working-set loop undecided after %d rounds; solving the full LP", rounds)
-    res = _highs_separate(A1, tf, deadline)
+    res = highs_separate(A1, tf, deadline)
     res.rounds += rounds
     return res
 
@@ -141,13 +141,13 @@ def _separate(
 def _highs_with_deadline(deadline: float | None) -> Any:
     """A silent HiGHS instance whose time limit ends at ``deadline``."""
     h = quiet_highs()
-    rem = _remaining(deadline)
+    rem = remaining(deadline)
     if rem is not None:
         h.setOptionValue("time_limit", max(rem, 1e-3))
     return h
 
 
-def _highs_separate(A1: np.ndarray, tf: np.ndarray, deadline: float | None) -> _Sep:
+def highs_separate(A1: np.ndarray, tf: np.ndarray, deadline: float | None) -> Sep:
     """Full-size HiGHS decision: the Farkas LP, then (if separable) the feasibility LP."""
     import highspy
 
@@ -185,12 +185,12 @@ def _highs_separate(A1: np.ndarray, tf: np.ndarray, deadline: float | None) -> _
         lam[lam < 0] = 0.0
         cert = _farkas_support(M, lam)
         if cert is not None:
-            return _Sep("infeasible", rows=cert[0], u=cert[1], rounds=1, via="highs")
-        return _Sep("unknown", rounds=1, via="highs")
+            return Sep("infeasible", rows=cert[0], u=cert[1], rounds=1, via="highs")
+        return Sep("unknown", rounds=1, via="highs")
     if st == highspy.HighsModelStatus.kTimeLimit:
-        return _Sep("time_limit", rounds=1, via="highs")
+        return Sep("time_limit", rounds=1, via="highs")
     if st != highspy.HighsModelStatus.kInfeasible:
-        return _Sep("unknown", rounds=1, via="highs")
+        return Sep("unknown", rounds=1, via="highs")
     # separable: find v with M v >= 1
     h = _highs_with_deadline(deadline)
     h.addVars(d, np.full(d, -inf), np.full(d, inf))
@@ -208,23 +208,23 @@ def _highs_separate(A1: np.ndarray, tf: np.ndarray, deadline: float | None) -> _
     if st == highspy.HighsModelStatus.kOptimal:
         v = np.asarray(h.getSolution().col_value, dtype=np.float64)
         if float(np.min(M @ v)) > 0:
-            return _Sep("separable", v, rounds=2, via="highs")
+            return Sep("separable", v, rounds=2, via="highs")
     if st == highspy.HighsModelStatus.kTimeLimit:
-        return _Sep("time_limit", rounds=2, via="highs")
-    return _Sep("unknown", rounds=2, via="highs")
+        return Sep("time_limit", rounds=2, via="highs")
+    return Sep("unknown", rounds=2, via="highs")
 
 
-def _separator_fit(data: _Data, t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, float] | None:
+def separator_fit(data: Data, t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, float] | None:
     """Map a standardised separator back; verify it exactly; rescale to functional margin 1."""
     w, b = data.from_std(v)
-    z, err = _float_decision(data.Af, w, b, data.rowmax)
+    z, err = float_decision(data.Af, w, b, data.rowmax)
     zt = z * t
     zmin = float(np.min(zt))
     if not zmin > 0:
         return None
-    if np.any(zt <= err) and np.any(_resolve_signs(data.A, z, err, w, b) != t):
+    if np.any(zt <= err) and np.any(resolve_signs(data.A, z, err, w, b) != t):
         return None
     w, b = w / zmin, b / zmin
-    if zmin <= 1e6 * float(np.max(err)) and np.any(_exact_sign(data.A, w, b) != t):
+    if zmin <= 1e6 * float(np.max(err)) and np.any(exact_sign(data.A, w, b) != t):
         return None  # pragma: no cover - rescaling rounded a point onto the wrong side
     return w, b

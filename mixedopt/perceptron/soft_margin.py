@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixedopt.perceptron._data import _Data, _lsq_start
-from mixedopt.perceptron._options import _expired, _Opts
+from mixedopt.perceptron.data import Data, lsq_start
+from mixedopt.perceptron.options import Opts, expired
 
 
-def _l2svm(
-    data: _Data,
+def l2svm(
+    data: Data,
     tf: np.ndarray,
     c: np.ndarray,
     C: float,
@@ -32,7 +32,7 @@ def _l2svm(
     Cs = C * data.scale**2
     P = np.ones(d)
     P[-1] = 0.0
-    x = _lsq_start(X, tf) if x0 is None else x0.copy()
+    x = lsq_start(X, tf) if x0 is None else x0.copy()
 
     def obj(z: np.ndarray, xx: np.ndarray) -> float:
         h = np.maximum(0.0, 1.0 - z)
@@ -42,7 +42,7 @@ def _l2svm(
     f = obj(z, x)
     it = 0
     for it in range(1, 201):  # noqa: B007 - the count is returned
-        if _expired(deadline):
+        if expired(deadline):
             break
         I = np.flatnonzero((z < 1.0) & (c > 0))
         r = c[I] * (1.0 - z[I])
@@ -117,8 +117,8 @@ def _line_search(
     return alpha
 
 
-def _soft_fit(
-    data: _Data, t: np.ndarray, c: np.ndarray, opts: _Opts
+def soft_fit(
+    data: Data, t: np.ndarray, c: np.ndarray, opts: Opts
 ) -> tuple[np.ndarray, float, float, int]:
     """The soft-margin fit of ±1 targets ``t`` with the options' ``C`` and deadline."""
-    return _l2svm(data, t.astype(np.float64), c, opts.C, opts.deadline)
+    return l2svm(data, t.astype(np.float64), c, opts.C, opts.deadline)

@@ -1,6 +1,6 @@
 """The backend interface shared by every exact or heuristic solver.
 
-A *backend* turns a :class:`~mixedopt.problem.TrainingProblem` into a
+A *backend* turns a :class:`~mixedopt.problems.training.TrainingProblem` into a
 :class:`~mixedopt.result.SolveResult`. Subclasses of :class:`Backend` declare what they
 support with class attributes and implement one method, :meth:`Backend._solve`; the base
 class does everything that must be identical across solvers:
@@ -54,7 +54,7 @@ Objectives and their sense
 --------------------------
 ``errors`` (minimise), ``weights`` (minimise the number of nonzero weights and biases,
 zero errors required), ``margin`` (maximise, zero errors required; see
-:meth:`mixedopt.problem.TrainingProblem.margin_value`). A lexicographic objective is a tuple; the
+:meth:`mixedopt.problems.training.TrainingProblem.margin_value`). A lexicographic objective is a tuple; the
 reported ``objective`` and ``bound`` are those of the primary criterion and every
 criterion's value sits in ``result.info["objectives"]``. :class:`LexScalarizer` folds an
 integral lexicographic objective into one integer objective exactly (for solvers with a
@@ -78,10 +78,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from mixedopt._validation import check_weight_bound
 from mixedopt.errors import SolverError, SolverUnavailableError, ValidationError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
 from mixedopt.solvers.context import (
     LIMIT,
@@ -96,6 +95,7 @@ from mixedopt.solvers.context import (
 )
 from mixedopt.solvers.finalize import RawResult, finalize
 from mixedopt.solvers.lex import LexScalarizer
+from mixedopt.validation import check_weight_bound
 
 __all__ = [
     "LIMIT",

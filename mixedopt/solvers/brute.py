@@ -39,7 +39,7 @@ import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
 
@@ -203,7 +203,7 @@ class _Search:
     def _real_class(self, A: np.ndarray, layer: int, y: np.ndarray | None = None) -> _UnitClass:
         """Real-weight unit class: every labelling of the distinct rows of ``A`` that an LP
         realises. For the output unit (``y`` given) the margin counts correct rows only."""
-        from mixedopt.solvers._lp import best_unit_params
+        from mixedopt.perceptron.box_lp import best_unit_params
 
         rows, inv = np.unique(A, axis=0, return_inverse=True)
         inv = inv.ravel()
@@ -425,7 +425,7 @@ def _target_columns(tp: Any) -> tuple[np.ndarray, np.ndarray]:
     """Every realisable column of one unit on ``tp.A`` with a realising parameter vector."""
     A = tp.A
     if tp.weights == "real":
-        from mixedopt.solvers._lp import unit_lp
+        from mixedopt.perceptron.box_lp import unit_lp
 
         rows, inv = np.unique(A, axis=0, return_inverse=True)
         inv = inv.ravel()
@@ -464,7 +464,7 @@ def assign_layer_targets(
     realisable unit columns, filtered by ``max_flips``, scored by the true violations."""
     import time
 
-    from mixedopt.targets import RawAssignment
+    from mixedopt.problems.layer import RawAssignment
 
     start = time.perf_counter()
     cols, params = _target_columns(tp)

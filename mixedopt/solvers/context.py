@@ -25,7 +25,7 @@ import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Progress, ProgressCallback
 
 __all__ = [
@@ -143,7 +143,7 @@ class SolveContext:
     ----------
     best_net : ThresholdNet or None
         Best network seen so far by true objective (see
-        :meth:`~mixedopt.problem.TrainingProblem.sort_key`).
+        :meth:`~mixedopt.problems.training.TrainingProblem.sort_key`).
     best_bound : float or None
         Best proven bound on the primary criterion (lower for minimisation, upper for margin).
     interrupted : bool

@@ -16,7 +16,7 @@ import numpy as np
 
 from mixedopt.errors import SolverError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import SolveResult, Status
 from mixedopt.solvers.context import SolveContext
 

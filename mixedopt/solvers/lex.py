@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 
 from mixedopt.errors import ValidationError
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 
 __all__ = ["LexScalarizer"]
 
@@ -20,7 +20,7 @@ class LexScalarizer:
     so that one unit of an earlier criterion outweighs the whole range of the later ones.
 
     >>> import mixedopt as mo
-    >>> from mixedopt.problem import TrainingProblem
+    >>> from mixedopt.problems.training import TrainingProblem
     >>> X, y = mo.datasets.load("xor")
     >>> p = TrainingProblem.from_data(X, y, hidden=[2], objective="errors,weights")
     >>> s = LexScalarizer(p)

@@ -50,7 +50,7 @@ import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import (
     LIMIT,

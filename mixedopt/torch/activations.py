@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from mixedopt.errors import ValidationError
-from mixedopt.torch.rules import Backward, Rule, _family, get_rule
+from mixedopt.torch.rules import Backward, Rule, get_rule, rule_family
 
 __all__ = ["KINDS", "Staircase", "Step", "ThresholdActivation", "staircase", "step", "threshold"]
 
@@ -61,7 +61,7 @@ def normalize_kind(kind: str) -> str:
     key = _KIND_ALIASES.get(key, key)
     if key == "relu":
         return key
-    _family(key)  # raises a ValidationError naming the valid kinds
+    rule_family(key)  # raises a ValidationError naming the valid kinds
     return key
 
 
@@ -90,7 +90,7 @@ def _staircase(x: Tensor, n: int) -> Tensor:
 
 def threshold(x: Tensor, kind: str) -> Tensor:
     """The hard-threshold forward of ``kind`` (no autograd rule; zero gradient)."""
-    family, n = _family(kind)
+    family, n = rule_family(kind)
     if family == "sign":
         return _sign(x)
     if family == "step01":
@@ -161,7 +161,7 @@ class ThresholdActivation(nn.Module):
     def levels(self) -> list[float] | None:
         if self.kind == "relu":
             return None
-        family, n = _family(self.kind)
+        family, n = rule_family(self.kind)
         if family == "sign":
             return [-1.0, 1.0]
         if family == "step01":

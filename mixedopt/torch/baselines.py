@@ -14,7 +14,7 @@ et al. 2017). The forward pass is the true step ``1{z >= 0}``.
 
 Results are returned as :class:`mixedopt.ThresholdNet` (amplitudes folded into the next
 layer's weights), with the objective re-evaluated by
-:func:`mixedopt.train.convex.reconstruct.network_objective` — the rescaled form of
+:func:`mixedopt.convex.reconstruct.network_objective` — the rescaled form of
 Lemma 2.1, i.e. the infimum of the objective above over rescalings of the same network — so
 it is directly comparable with the convex programs' values (and never above the raw value).
 
@@ -42,10 +42,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from mixedopt._validation import check_positive, check_time_limit, check_X_y, encode_labels
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.torch.activations import ThresholdActivation
+from mixedopt.validation import check_positive, check_time_limit, check_X_y, encode_labels
 
 __all__ = ["HEURISTICS", "INITS", "BaselineResult", "ThresholdMLP", "train_heuristic"]
 
@@ -282,7 +282,7 @@ def train_heuristic(
     finally:
         if num_threads is not None:
             torch.set_num_threads(old_threads)
-    from mixedopt.train.convex.reconstruct import network_objective
+    from mixedopt.convex.reconstruct import network_objective
 
     meta = {
         "trainer": "heuristic",

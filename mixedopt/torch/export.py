@@ -40,8 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from mixedopt._files import atomic_path, atomic_write_bytes
 from mixedopt.errors import ModelFileError, ValidationError
+from mixedopt.files import atomic_path, atomic_write_bytes
 from mixedopt.torch.activations import ThresholdActivation
 
 __all__ = [

@@ -74,7 +74,7 @@ _tanh_backward = torch.ops.aten.tanh_backward
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 
 
-def _family(kind: str) -> tuple[str, int]:
+def rule_family(kind: str) -> tuple[str, int]:
     """``"sign"`` -> ("sign", 1); ``"staircase3"`` -> ("staircase", 3)."""
     if kind in ("sign", "step01"):
         return kind, 1
@@ -121,7 +121,7 @@ class Rule:
 
     def bind(self, kind: str) -> Backward:
         """The backward ``(x, g) -> dL/dx`` of this rule for one activation kind."""
-        family, n = _family(kind)
+        family, n = rule_family(kind)
         if family == "sign":
             return self.sign_backward
         if family == "step01":

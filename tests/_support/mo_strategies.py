@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 
 
 @st.composite

@@ -4,7 +4,7 @@ Formulation (integral problems: integer inputs, discrete weights; sign(0) = +1):
 
 * weights ``W_l[j, i]`` and biases ``b_l[j]`` are integer variables over the weight domain
   (``binary`` {-1, 1}; ``ternary`` [-1, 1]; ``integer`` [-K, K]; biases see
-  :meth:`~mixedopt.problem.TrainingProblem.bias_bounds`);
+  :meth:`~mixedopt.problems.training.TrainingProblem.bias_bounds`);
 * one Boolean ``u[k, j]`` per example and hidden unit (``a = 2u - 1``), linked to the
   pre-activation by half-reification, exact without any big-M:
   ``z >= 0`` if ``u`` and ``z <= -1`` if not ``u``;
@@ -20,14 +20,14 @@ Formulation (integral problems: integer inputs, discrete weights; sign(0) = +1):
   ``weights``/``margin`` require zero errors: the ``c_k`` are then fixed to true.
 
 This is the baseline ("naive") model of the notes; the stronger table formulation with
-symmetry breaking lives in :mod:`mixedopt.solvers.cpsat_table`. The per-layer
+symmetry breaking lives in :mod:`mixedopt.solvers.table`. The per-layer
 target-assignment model is :func:`assign_layer_targets`.
 
 Layout: this module holds the registered backend (:class:`CPSATBackend`);
 :mod:`~mixedopt.solvers.cpsat.model` the model (:class:`MonolithicModel`),
 :mod:`~mixedopt.solvers.cpsat.solver` what runs CP-SAT (status map, parameters, the
 incumbent callback: :func:`run_solver`, :func:`configure_solver`), shared with
-:mod:`mixedopt.solvers.cpsat_table`, and :mod:`~mixedopt.solvers.cpsat.layer_targets` the
+:mod:`mixedopt.solvers.table`, and :mod:`~mixedopt.solvers.cpsat.layer_targets` the
 per-layer target-assignment model (:func:`assign_layer_targets`, :func:`fit_unit_exact`).
 
 Native options are fields of CP-SAT's ``SatParameters`` (e.g. ``symmetry_level=2``,
@@ -49,7 +49,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import Backend, RawResult, SolveContext
 from mixedopt.solvers.cpsat.layer_targets import assign_layer_targets, fit_unit_exact

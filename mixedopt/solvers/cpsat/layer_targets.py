@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from mixedopt.errors import SolverError, ValidationError
-from mixedopt.solvers._exprs import affine_rows
 from mixedopt.solvers.cpsat.model import weight_vars
-from mixedopt.solvers.cpsat.solver import _cp, _plain_solver, check_native_params
+from mixedopt.solvers.cpsat.solver import check_native_params, cp, plain_solver
+from mixedopt.solvers.exprs import affine_rows
 
 __all__ = ["assign_layer_targets", "fit_unit_exact"]
 
@@ -29,12 +29,12 @@ def _unit_vars(md: Any, tp: Any, name: str) -> tuple[list[Any], Any]:
 def fit_unit_exact(tp: Any, target: np.ndarray, *, time_limit: float = 10.0) -> np.ndarray | None:
     """Exact realisability of one ±1 column with discrete weights (integral inputs):
     ``(w_1..w_n, b)`` realising it, or None when proven impossible or out of time."""
-    cp_model = _cp()
+    cp_model = cp()
     md = cp_model.CpModel()
     w, b = _unit_vars(md, tp, "")
     for k, (z,) in enumerate(affine_rows(tp.A, [w], [b], coef=int, total=sum)):
         md.Add(z >= 0) if target[k] > 0 else md.Add(z <= -1)
-    solver = _plain_solver(time_limit, 0, 1, {})
+    solver = plain_solver(time_limit, 0, 1, {})
     st = solver.Solve(md)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -58,7 +58,7 @@ def assign_layer_targets(
     Minimises the weighted violations; ``max_flips`` bounds each example's Hamming distance
     to ``current``; ``current`` is the hint.
     """
-    from mixedopt.targets import RawAssignment
+    from mixedopt.problems.layer import RawAssignment
 
     if not tp.integral:
         raise ValidationError(
@@ -66,7 +66,7 @@ def assign_layer_targets(
             "use backend='scip' (real weights or inputs) or backend='greedy'."
         )
     check_native_params(native)
-    cp_model = _cp()
+    cp_model = cp()
     md = cp_model.CpModel()
     n, B = tp.n_units, tp.n_samples
     A = tp.A
@@ -135,7 +135,7 @@ def assign_layer_targets(
             for j in range(n):
                 md.AddHint(T[k][j], bool(tp.current[k, j] > 0))
     md.Minimize(sum(int(tp.sample_weight[k]) * sum(viol[k]) for k in range(B)))
-    solver = _plain_solver(time_limit, seed, threads, native)
+    solver = plain_solver(time_limit, seed, threads, native)
     try:
         code = solver.Solve(md)
         interrupted = False

@@ -1,6 +1,6 @@
 """The naive monolithic CP-SAT model of a training problem (``backend="cpsat"``).
 
-:class:`MonolithicModel` writes a :class:`~mixedopt.problem.TrainingProblem` as a CP-SAT
+:class:`MonolithicModel` writes a :class:`~mixedopt.problems.training.TrainingProblem` as a CP-SAT
 model (the formulation is described in :mod:`mixedopt.solvers.cpsat`), hints it with a net,
 decodes solutions and reports the primary criterion's bound. :func:`weight_vars` makes
 weight variables over a discrete domain, here and in the per-layer target model.
@@ -15,10 +15,10 @@ import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
-from mixedopt.solvers._exprs import affine_rows
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.solvers.base import LexScalarizer, SolveContext
-from mixedopt.solvers.cpsat.solver import _cp
+from mixedopt.solvers.cpsat.solver import cp
+from mixedopt.solvers.exprs import affine_rows
 
 __all__ = ["MonolithicModel", "weight_vars"]
 
@@ -42,7 +42,7 @@ def weight_vars(md: Any, weights: str, K: int, names: Iterable[str]) -> list[Any
     list of IntVar
     """
     if weights == "binary":
-        dom = _cp().Domain.FromValues([-1, 1])
+        dom = cp().Domain.FromValues([-1, 1])
         return [md.NewIntVarFromDomain(dom, name) for name in names]
     return [md.NewIntVar(-K, K, name) for name in names]
 
@@ -56,7 +56,7 @@ class MonolithicModel:
                 "the CP-SAT model needs integer inputs and discrete weights; quantise X "
                 "(e.g. np.round(X * 100)) or use backend='scip'."
             )
-        cp_model = _cp()
+        cp_model = cp()
         self.p = p = problem
         self.model = md = cp_model.CpModel()
         self.scal = LexScalarizer(p)

@@ -2,7 +2,7 @@
 
 Shared by the monolithic backend (:mod:`mixedopt.solvers.cpsat`), the per-layer target
 model (:mod:`mixedopt.solvers.cpsat.layer_targets`) and the table formulation
-(:mod:`mixedopt.solvers.cpsat_table`): :func:`run_solver` solves a ``CpModel`` with
+(:mod:`mixedopt.solvers.table`): :func:`run_solver` solves a ``CpModel`` with
 incumbents and bounds reported to a :class:`~mixedopt.solvers.base.SolveContext`.
 """
 
@@ -25,7 +25,7 @@ STATUS_MAP: dict[str, Status | str] = {
 }
 
 
-def _cp():
+def cp():
     from ortools.sat.python import cp_model
 
     return cp_model
@@ -64,7 +64,7 @@ class _Callback:
 
     @staticmethod
     def make(ctx: SolveContext, decode, bound_of, source: str):
-        cp_model = _cp()
+        cp_model = cp()
 
         class CB(cp_model.CpSolverSolutionCallback):
             def __init__(self) -> None:
@@ -87,7 +87,7 @@ class _Callback:
 
 def run_solver(model: Any, ctx: SolveContext, decode, bound_of, source: str):
     """Solve ``model`` with incumbents reported through ``ctx``; returns (solver, status)."""
-    cp_model = _cp()
+    cp_model = cp()
     solver = cp_model.CpSolver()
     configure_solver(solver, ctx, ctx.time_left())
     cb = _Callback.make(ctx, decode, bound_of, source)
@@ -122,8 +122,8 @@ def _stopped_by_sigint(solver: Any, ctx: SolveContext, limit: float | None) -> b
     return limit is None or solver.WallTime() < limit - 0.25
 
 
-def _plain_solver(time_limit: float | None, seed: int, threads: int, native: Mapping[str, Any]):
-    cp_model = _cp()
+def plain_solver(time_limit: float | None, seed: int, threads: int, native: Mapping[str, Any]):
+    cp_model = cp()
     solver = cp_model.CpSolver()
     prm = solver.parameters
     _base_params(prm, time_limit, seed, threads)

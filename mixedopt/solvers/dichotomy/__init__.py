@@ -34,7 +34,7 @@ functions), :mod:`.search` (the search), :mod:`.pair_graph` (its majority pair g
 Examples
 --------
 >>> import mixedopt as mo
->>> from mixedopt.problem import TrainingProblem
+>>> from mixedopt.problems.training import TrainingProblem
 >>> from mixedopt.solvers.dichotomy import solve_dichotomy
 >>> X, y, _ = mo.datasets.planted(m=120, d=2, h=2, noise=0.1, seed=0)
 >>> p = TrainingProblem.from_data(X, y, hidden=[2], weights="integer", weight_bound=2)
@@ -49,33 +49,15 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mixedopt._threads import one_blas_thread
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
-from mixedopt.solvers.dichotomy.bits import (  # noqa: F401 (re-exported)
-    _HAS_POPCOUNT,
-    _bits_dot,
-    _pack,
-    _unpack,
-)
-from mixedopt.solvers.dichotomy.functions import (  # noqa: F401 (re-exported)
-    MAJORITY,
-    CanonicalFunction,
-    _canonical,
-    _is_majority,
-    _permute,
-    _swap_bits,
-    canonical_functions,
-)
-from mixedopt.solvers.dichotomy.search import _Search
-from mixedopt.solvers.dichotomy.units import (  # noqa: F401 (re-exported)
-    UnitClass,
-    _unit_params,
-    unit_class,
-)
+from mixedopt.solvers.dichotomy.functions import CanonicalFunction, canonical_functions
+from mixedopt.solvers.dichotomy.search import DichotomySearch
+from mixedopt.solvers.dichotomy.units import UnitClass, unit_class
+from mixedopt.threads import one_blas_thread
 
 __all__ = [
     "CanonicalFunction",
@@ -154,7 +136,7 @@ class DichotomyBackend(Backend):
         reason = _unsupported(problem, int(opts["max_units"]))
         if reason is not None:
             raise ValidationError(reason + ".")
-        search = _Search(problem, ctx, opts)
+        search = DichotomySearch(problem, ctx, opts)
         cells = len(search.uc) * problem.n_samples
         if cells > float(opts["max_cells"]):
             raise ValidationError(
@@ -218,7 +200,7 @@ def solve_dichotomy(
     Examples
     --------
     >>> import mixedopt as mo
-    >>> from mixedopt.problem import TrainingProblem
+    >>> from mixedopt.problems.training import TrainingProblem
     >>> X, y = mo.datasets.load("xor")
     >>> p = TrainingProblem.from_data(X, y, hidden=[1], weights="integer", weight_bound=1)
     >>> res = solve_dichotomy(p, time_limit=10)

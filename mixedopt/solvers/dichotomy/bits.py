@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def _pack(M: np.ndarray) -> np.ndarray:
+def pack(M: np.ndarray) -> np.ndarray:
     """Rows of a bool matrix as uint64 words (zero padded)."""
     n, m = M.shape
     nbytes = (m + 7) // 8
@@ -20,23 +20,23 @@ def _pack(M: np.ndarray) -> np.ndarray:
     return out.view(np.uint64)
 
 
-def _unpack(B: np.ndarray, m: int) -> np.ndarray:
+def unpack_bits(B: np.ndarray, m: int) -> np.ndarray:
     return np.unpackbits(B.view(np.uint8), axis=1, count=m).astype(np.float32)
 
 
-_HAS_POPCOUNT = hasattr(np, "bitwise_count")
+HAS_POPCOUNT = hasattr(np, "bitwise_count")
 
 
-def _bits_dot(B: np.ndarray, v: np.ndarray, m: int) -> np.ndarray:
+def bits_dot(B: np.ndarray, v: np.ndarray, m: int) -> np.ndarray:
     """``unpack(B) @ v`` through bit planes when ``v`` has few distinct values."""
     vals = np.unique(v[v != 0])
     if vals.size == 0:
         return np.zeros(B.shape[0], dtype=np.float64)
-    if not _HAS_POPCOUNT or vals.size > 4:
-        return (_unpack(B, m) @ v.astype(np.float32)).astype(np.float64)
+    if not HAS_POPCOUNT or vals.size > 4:
+        return (unpack_bits(B, m) @ v.astype(np.float32)).astype(np.float64)
     out = np.zeros(B.shape[0], dtype=np.float64)
     for c in vals.tolist():
-        mask = _pack((v == c)[None, :])[0]
+        mask = pack((v == c)[None, :])[0]
         cnt = np.bitwise_count(B & mask).sum(axis=1, dtype=np.int64)
         out += c * cnt
     return out

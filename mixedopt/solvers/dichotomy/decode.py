@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.solvers.dichotomy.functions import CanonicalFunction
-from mixedopt.solvers.dichotomy.units import UnitClass, _unit_params
-from mixedopt.solvers.greedy import _output_functions
+from mixedopt.solvers.dichotomy.units import UnitClass, unit_params
+from mixedopt.solvers.greedy.moves import output_functions
 
 __all__ = ["decode_net"]
 
@@ -39,7 +39,7 @@ def decode_net(
         eps[pos_i] = uc.negated[r]
     if len(units) < h:  # irrelevant positions: any unit of the domain
         wv, bv = p.domain_values(0)
-        filler = _unit_params(np.array([0]), wv, bv, d)[0]
+        filler = unit_params(np.array([0]), wv, bv, d)[0]
         for pos_i in range(len(units), h):
             W1[pos_i] = filler[:d]
             b1[pos_i] = filler[d]
@@ -54,7 +54,7 @@ def decode_net(
             cc |= bit << i
         table[c] = f.table[cc]
     wv, bv = p.domain_values(1)
-    P, T = _output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
+    P, T = output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
     hit = np.flatnonzero(np.all(T.astype(bool) == table[None, :], axis=1))
     if hit.size == 0:  # pragma: no cover - canonical forms come from realisable rows
         raise AssertionError("dichotomy search: output function not realisable")

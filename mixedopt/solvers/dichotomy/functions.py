@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mixedopt.problem import TrainingProblem
-from mixedopt.solvers.greedy import _output_functions
+from mixedopt.problems.training import TrainingProblem
+from mixedopt.solvers.greedy.moves import output_functions
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,11 @@ def canonical_functions(problem: TrainingProblem) -> list[CanonicalFunction]:
     """
     h = problem.hidden[0]
     wv, bv = problem.domain_values(1)
-    _, T = _output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
+    _, T = output_functions(h, tuple(int(v) for v in wv), tuple(int(v) for v in bv))
     seen: set[tuple[int, tuple[bool, ...]]] = set()
     out: list[CanonicalFunction] = []
     for row in T.astype(bool):
-        f = _canonical(row, h)
+        f = canonical_function(row, h)
         if f is not None and (f.h, f.table) not in seen:
             seen.add((f.h, f.table))
             out.append(f)
@@ -66,7 +66,7 @@ def canonical_functions(problem: TrainingProblem) -> list[CanonicalFunction]:
     return out
 
 
-def _canonical(row: np.ndarray, h: int) -> CanonicalFunction | None:
+def canonical_function(row: np.ndarray, h: int) -> CanonicalFunction | None:
     codes = np.arange(1 << h)
     relevant = []
     table = row.copy()
@@ -102,7 +102,7 @@ def _canonical(row: np.ndarray, h: int) -> CanonicalFunction | None:
         for cl in classes:
             j = cl[0]
             sw = np.array(
-                [bt[_swap_bits(c, i, j)] for c in range(1 << k)],
+                [bt[swap_bits(c, i, j)] for c in range(1 << k)],
                 dtype=bool,
             )
             if np.array_equal(sw, bt):
@@ -113,7 +113,7 @@ def _canonical(row: np.ndarray, h: int) -> CanonicalFunction | None:
     return CanonicalFunction(k, best, tuple(tuple(c) for c in classes))
 
 
-def _permute(f: CanonicalFunction, perm: list[int]) -> CanonicalFunction:
+def permute(f: CanonicalFunction, perm: list[int]) -> CanonicalFunction:
     """The same function with new position ``t`` holding old position ``perm[t]``."""
     k = f.h
     table = tuple(f.table[sum(((c >> t) & 1) << perm[t] for t in range(k))] for c in range(1 << k))
@@ -122,7 +122,7 @@ def _permute(f: CanonicalFunction, perm: list[int]) -> CanonicalFunction:
     return CanonicalFunction(k, table, classes)
 
 
-def _swap_bits(c: int, i: int, j: int) -> int:
+def swap_bits(c: int, i: int, j: int) -> int:
     bi, bj = (c >> i) & 1, (c >> j) & 1
     if bi == bj:
         return c
@@ -132,5 +132,5 @@ def _swap_bits(c: int, i: int, j: int) -> int:
 MAJORITY = (False, False, False, True, False, True, True, True)
 
 
-def _is_majority(f: CanonicalFunction) -> bool:
+def is_majority(f: CanonicalFunction) -> bool:
     return f.h == 3 and f.table == MAJORITY

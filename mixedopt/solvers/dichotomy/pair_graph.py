@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from mixedopt.solvers.base import SolveContext
-from mixedopt.solvers.dichotomy.bits import _unpack
+from mixedopt.solvers.dichotomy.bits import unpack_bits
 from mixedopt.solvers.dichotomy.functions import CanonicalFunction
 
 
-class _PairGraph:
+class PairGraph:
     """Pair-graph methods of the search. They use the search's state and its ``tau``,
     ``found``, ``_rows`` and ``_rows_dot``."""
 
@@ -42,7 +42,7 @@ class _PairGraph:
         rows = np.flatnonzero(sizes <= (W + 2 * tau) / 2 + 0.5)
         if len(rows) * self.n * self.m > float(self.opts["graph_work"]):
             return None
-        E = _unpack(self.bits, self.m)
+        E = unpack_bits(self.bits, self.m)
         Ew = E * self.w.astype(np.float32)[None, :]
         ET = np.ascontiguousarray(E.T)
         src, dst, cnt = [], [], []

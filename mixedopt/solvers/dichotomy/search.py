@@ -1,4 +1,4 @@
-"""The search over unit dichotomies (:class:`_Search`), one canonical function at a time."""
+"""The search over unit dichotomies (:class:`DichotomySearch`), one canonical function at a time."""
 
 from __future__ import annotations
 
@@ -11,23 +11,23 @@ from typing import Any
 import numpy as np
 
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.solvers.base import SolveContext
-from mixedopt.solvers.dichotomy.bits import _bits_dot, _pack, _unpack
+from mixedopt.solvers.dichotomy.bits import bits_dot, pack, unpack_bits
 from mixedopt.solvers.dichotomy.decode import decode_net
 from mixedopt.solvers.dichotomy.functions import (
     CanonicalFunction,
-    _is_majority,
-    _permute,
     canonical_functions,
+    is_majority,
+    permute,
 )
-from mixedopt.solvers.dichotomy.pair_graph import _PairGraph
+from mixedopt.solvers.dichotomy.pair_graph import PairGraph
 from mixedopt.solvers.dichotomy.units import unit_class
 
 logger = logging.getLogger(__name__)
 
 
-class _Search(_PairGraph):
+class DichotomySearch(PairGraph):
     def __init__(self, problem: TrainingProblem, ctx: SolveContext, opts: dict[str, Any]):
         self.p = problem
         self.ctx = ctx
@@ -53,7 +53,7 @@ class _Search(_PairGraph):
         for a in range(0, n_units, block):
             ctx.check()
             rows = order[a : a + block]
-            self.bits[a : a + block] = _pack(self.uc.patterns[rows] != pos)
+            self.bits[a : a + block] = pack(self.uc.patterns[rows] != pos)
         self.n = self.bits.shape[0]
         self.m = problem.n_samples
         self.pos = pos
@@ -159,10 +159,10 @@ class _Search(_PairGraph):
             counts.append(int(np.count_nonzero(self._rows_dot(self._all, v) <= self.tau() + 0.5)))
         perm = sorted(range(f.h), key=lambda r: (counts[r], r))
         if perm != list(range(f.h)):
-            f = _permute(f, perm)
+            f = permute(f, perm)
             errtab = np.stack([f.neg_err, f.pos_err])
         cands = [np.arange(self.n) for _ in range(f.h)]
-        self._graph = self._pair_graph() if _is_majority(f) else None
+        self._graph = self._pair_graph() if is_majority(f) else None
         try:
             return self._descend(f, errtab, ybit, C, [], cands)
         finally:
@@ -378,7 +378,7 @@ class _Search(_PairGraph):
         key = v.tobytes()
         full = memo.get(key)
         if full is None:
-            full = _bits_dot(B, v, self.m)
+            full = bits_dot(B, v, self.m)
             memo[key] = full
         if U is None:
             return full[rows]
@@ -388,7 +388,7 @@ class _Search(_PairGraph):
         """The error sets of ``rows`` as a float32 0/1 matrix."""
         U, B, _ = self._views[-1]
         sub = B[rows] if U is None else B[np.searchsorted(U, rows)]
-        return _unpack(sub, self.m)
+        return unpack_bits(sub, self.m)
 
     def _push_view(self, cands: list[np.ndarray]) -> bool:
         """Re-base the matrix on the rows still used when they are few; True if pushed."""
@@ -441,7 +441,7 @@ class _Search(_PairGraph):
         bvec = (w * und0).astype(np.float32)
         delta = (w * (und1.astype(np.float64) - und0)).astype(np.float32)
         cp, cq = cands[p], cands[q]
-        if self._graph is not None and _is_majority(f) and p == 1:
+        if self._graph is not None and is_majority(f) and p == 1:
             return self._last_two_graph(f, chosen, cp, cq, forced, av, bvec, C)
         same = q in self._class_of(f, p)
         nz = np.flatnonzero(delta)  # examples that matter to the pair term

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from mixedopt.errors import ValidationError
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 
 
 @dataclass
@@ -70,7 +70,7 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
         if ctx is not None:
             ctx.check()
         idx = np.arange(start, min(n_units, start + chunk), dtype=np.int64)
-        P = _unit_params(idx, wv, bv, d)
+        P = unit_params(idx, wv, bv, d)
         if exact_float:
             Pf = P.astype(np.float64)
             S = (Xf @ Pf[:, :d].T + Pf[:, d] * bs) >= 0  # (m, c)
@@ -105,7 +105,7 @@ def unit_class(problem: TrainingProblem, *, chunk: int | None = None, ctx: Any =
     return UnitClass(patterns, params, negated, n_units)
 
 
-def _unit_params(idx: np.ndarray, wv: np.ndarray, bv: np.ndarray, d: int) -> np.ndarray:
+def unit_params(idx: np.ndarray, wv: np.ndarray, bv: np.ndarray, d: int) -> np.ndarray:
     """Rows ``(w_1..w_d, b)`` of the units with flat indices ``idx`` (mixed radix)."""
     out = np.empty((len(idx), d + 1), dtype=np.int64)
     r = idx.copy()

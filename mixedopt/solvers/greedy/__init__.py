@@ -20,7 +20,7 @@ a grid of 9 values in ``[-K, K]``):
 Layout: this module holds the public API (:func:`local_search`, ``DEFAULTS``) and the
 registered backend; ``_moves`` the compound-move candidates and output-function tables,
 ``_state`` the search state (:class:`_State`: parameters, caches, incremental moves) and
-``_search`` the phases of one search (:class:`_Search`).
+``_search`` the phases of one search (:class:`Search`).
 
 Zero training errors is a proof of optimality for the ``errors`` objective: such a result
 is ``OPTIMAL`` with bound 0; anything else is ``FEASIBLE`` without a bound.
@@ -28,7 +28,7 @@ is ``OPTIMAL`` with bound 0; anything else is ``FEASIBLE`` without a bound.
 Examples
 --------
 >>> import mixedopt as mo
->>> from mixedopt.problem import TrainingProblem
+>>> from mixedopt.problems.training import TrainingProblem
 >>> from mixedopt.solvers.greedy import local_search
 >>> X, y, _ = mo.datasets.planted(m=300, d=4, h=3, seed=1)
 >>> p = TrainingProblem.from_data(X, y, hidden=[3], weights="integer", weight_bound=3)
@@ -43,16 +43,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mixedopt._threads import one_blas_thread
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
-from mixedopt.solvers.greedy._moves import RESCALE as RESCALE
-from mixedopt.solvers.greedy._moves import _compound_candidates as _compound_candidates
-from mixedopt.solvers.greedy._moves import _output_functions as _output_functions
-from mixedopt.solvers.greedy._search import _Search
+from mixedopt.solvers.greedy.search import Search
+from mixedopt.threads import one_blas_thread
 
 __all__ = ["GreedyBackend", "local_search"]
 
@@ -113,7 +110,7 @@ def local_search(
     Examples
     --------
     >>> import mixedopt as mo
-    >>> from mixedopt.problem import TrainingProblem
+    >>> from mixedopt.problems.training import TrainingProblem
     >>> X, y = mo.datasets.load("xor")
     >>> p = TrainingProblem.from_data(X, y, hidden=[2], weights="ternary")
     >>> local_search(p, time_limit=5, seed=0).n_errors
@@ -148,7 +145,7 @@ class GreedyBackend(Backend):
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         opts = {**DEFAULTS, **ctx.options.native}
-        search = _Search(problem, ctx, opts)
+        search = Search(problem, ctx, opts)
         with one_blas_thread():
             search.run()
         info = {

@@ -6,7 +6,7 @@ The same model as :mod:`mixedopt.solvers.cpsat` as a MIP, for every weight domai
 * binaries ``u[k, j]`` (hidden activations) and ``c_k`` (example correctly classified;
   fixed to 1 for the zero-error objectives ``weights``/``margin``);
 * threshold links ``u => z >= tol + mu``, ``not u => z <= -eps - mu`` (``tol``, ``eps`` from
-  :meth:`~mixedopt.problem.TrainingProblem.active_tol` / ``eps``: 0 and 1 on integral
+  :meth:`~mixedopt.problems.training.TrainingProblem.active_tol` / ``eps``: 0 and 1 on integral
   layers), in one of two formulations chosen with the native option ``formulation``:
 
   - ``"bigm"`` (default): rows with a **per-example** constant
@@ -55,12 +55,12 @@ import numpy as np
 
 from mixedopt.errors import SolverError
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import Backend, RawResult, SolveContext
 from mixedopt.solvers.scip.layer_targets import assign_layer_targets
-from mixedopt.solvers.scip.model import _Model
-from mixedopt.solvers.scip.native import FORMULATIONS, STATUS_MAP, _set_params, _split_native
+from mixedopt.solvers.scip.model import Model
+from mixedopt.solvers.scip.native import FORMULATIONS, STATUS_MAP, set_params, split_native
 
 __all__ = ["FORMULATIONS", "SCIPBackend", "assign_layer_targets"]
 
@@ -76,7 +76,7 @@ class _Events:
     """
 
     @staticmethod
-    def make(mm: _Model, ctx: SolveContext, state: dict[str, Any], logfile: str | None):
+    def make(mm: Model, ctx: SolveContext, state: dict[str, Any], logfile: str | None):
         scip = mm.scip
         kinds = (scip.SCIP_EVENTTYPE.BESTSOLFOUND, scip.SCIP_EVENTTYPE.NODESOLVED)
 
@@ -133,19 +133,19 @@ class SCIPBackend(Backend):
     STATUS_MAP: ClassVar[dict[str, Status | str]] = STATUS_MAP
 
     def check_native(self, native: Mapping[str, Any]) -> None:
-        _, params = _split_native(native)
+        _, params = split_native(native)
         if params:
             import pyscipopt as scip
 
-            _set_params(scip.Model(), params)
+            set_params(scip.Model(), params)
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
-        formulation, params = _split_native(ctx.options.native)
-        mm = _Model(problem, formulation, ctx)
+        formulation, params = split_native(ctx.options.native)
+        mm = Model(problem, formulation, ctx)
         md = mm.model
         md.setParam("randomization/randomseedshift", int(ctx.seed) % 2**31)
         md.setParam("parallel/maxnthreads", int(ctx.threads))
-        _set_params(md, params)
+        set_params(md, params)
         logfile = None
         if ctx.options.log_callback is not None:
             fd, logfile = tempfile.mkstemp(prefix="mixedopt-scip-", suffix=".log")
@@ -169,7 +169,7 @@ class SCIPBackend(Backend):
     def _stages(
         self,
         problem: TrainingProblem,
-        mm: _Model,
+        mm: Model,
         ctx: SolveContext,
         start: ThresholdNet | None,
         logfile: str | None,

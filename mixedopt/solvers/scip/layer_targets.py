@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from mixedopt.errors import SolverError
-from mixedopt.solvers._exprs import affine_rows
+from mixedopt.solvers.exprs import affine_rows
 from mixedopt.solvers.scip.model import weight_row
-from mixedopt.solvers.scip.native import STATUS_MAP, _set_params, _split_native
+from mixedopt.solvers.scip.native import STATUS_MAP, set_params, split_native
 
 __all__ = ["assign_layer_targets"]
 
@@ -36,9 +36,9 @@ def assign_layer_targets(
     """
     import pyscipopt as scip
 
-    from mixedopt.targets import RawAssignment
+    from mixedopt.problems.layer import RawAssignment
 
-    formulation, params = _split_native(native)
+    formulation, params = split_native(native)
     md = scip.Model("mixedopt-targets")
     md.hideOutput()
     n, B, d = tp.n_units, tp.n_samples, tp.n_inputs
@@ -125,7 +125,7 @@ def assign_layer_targets(
     md.setParam("parallel/maxnthreads", int(threads))
     if time_limit is not None:
         md.setParam("limits/time", max(0.01, float(time_limit)))
-    _set_params(md, params)
+    set_params(md, params)
     if tp.current is not None:
         sol = md.createPartialSol()
         for k in range(B):

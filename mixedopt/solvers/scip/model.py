@@ -1,6 +1,6 @@
 """The monolithic training MIP of the SCIP backend: building, hints and decoding.
 
-:class:`_Model` writes a :class:`~mixedopt.problem.TrainingProblem` as a PySCIPOpt model
+:class:`Model` writes a :class:`~mixedopt.problems.training.TrainingProblem` as a PySCIPOpt model
 (the formulation is described in :mod:`mixedopt.solvers.scip`), keeps handles to its
 variables, turns a SCIP solution back into a :class:`~mixedopt.network.ThresholdNet` and
 offers a net as a start solution. :func:`weight_row` makes one unit's weight variables, here
@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from mixedopt.network import ThresholdNet
-from mixedopt.problem import TrainingProblem
-from mixedopt.solvers._exprs import affine_rows
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.solvers.base import SolveContext
+from mixedopt.solvers.exprs import affine_rows
 
 __all__ = ["weight_row"]
 
@@ -61,7 +61,7 @@ def weight_row(
     return row, vrow
 
 
-class _Model:
+class Model:
     """Builds the MIP; keeps handles to decode solutions and express criteria."""
 
     def __init__(

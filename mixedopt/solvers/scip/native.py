@@ -38,7 +38,7 @@ STATUS_MAP: dict[str, Status | str] = {
 }
 
 
-def _split_native(native: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def split_native(native: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     native = dict(native)
     formulation = native.pop("formulation", "bigm")
     if formulation not in FORMULATIONS:
@@ -56,7 +56,7 @@ def _split_native(native: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return formulation, params
 
 
-def _set_params(model: Any, params: Mapping[str, Any]) -> None:
+def set_params(model: Any, params: Mapping[str, Any]) -> None:
     for k, v in params.items():
         try:
             model.getParam(k)

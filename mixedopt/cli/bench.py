@@ -1,0 +1,70 @@
+"""``mixedopt bench``: run the benchmark and reproduction scripts of a source checkout.
+
+The scripts live in the repository's ``scripts/`` folder (they are not installed with the
+package: they write to ``results/`` next to them). This module finds them, lists them with
+their one-line descriptions, and runs one with the current interpreter, passing every further
+argument through.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from mixedopt.errors import ValidationError
+
+__all__ = ["BENCHMARKS", "describe", "run_benchmark", "scripts_dir"]
+
+#: short name -> script file in ``scripts/``
+BENCHMARKS: dict[str, str] = {
+    "exact": "bench_exact.py",
+    "perceptron": "bench_perceptron.py",
+    "ftprop": "bench_ftprop.py",
+    "torch": "bench_torch.py",
+    "convex": "reproduce_convex.py",
+}
+
+
+def scripts_dir() -> Path:
+    """The ``scripts/`` folder of the checkout this package was imported from.
+
+    Raises
+    ------
+    ValidationError
+        When mixedopt runs from an installed wheel (no ``scripts/`` next to the package).
+    """
+    folder = Path(__file__).resolve().parents[2] / "scripts"
+    if not (folder / BENCHMARKS["exact"]).is_file():
+        raise ValidationError(
+            "the benchmarks live in the scripts/ folder of a mixedopt source checkout, and "
+            f"none was found next to this installation ({folder}); clone the repository and "
+            "install it with `pip install -e .` to run them."
+        )
+    return folder
+
+
+def describe(path: Path) -> str:
+    """First line of a script's module docstring ('' when it has none)."""
+    try:
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    except (OSError, SyntaxError):
+        return ""
+    return (doc or "").strip().splitlines()[0] if doc else ""
+
+
+def run_benchmark(name: str, args: list[str]) -> int:
+    """Run benchmark ``name`` with ``args``; returns its exit code.
+
+    >>> run_benchmark("nope", [])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ValidationError: unknown benchmark 'nope'; choose from exact, perceptron, ...
+    """
+    if name not in BENCHMARKS:
+        raise ValidationError(
+            f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)} "
+            "(`mixedopt bench` lists them)."
+        )
+    script = scripts_dir() / BENCHMARKS[name]
+    return subprocess.call([sys.executable, str(script), *args])
