@@ -381,8 +381,8 @@ def markdown(data: dict[str, Any]) -> str:
             "method, m grows along the ladder "
             + ", ".join(f"d = {d}: {meta['ladders'][str(d)]}" for d in dims)
             + " and stops after the first cell that is not proven on every seed (larger m "
-            "are not run). Times: median (min-max) wall seconds over the seeds of the "
-            "largest proven cell.",
+            "are not run). Times: median and range of the wall seconds over the seeds of "
+            "the largest proven cell.",
             "",
             "| method | " + " | ".join(f"d = {d}" for d in dims) + " |",
             "|---|" + "---|" * len(dims),
@@ -392,7 +392,12 @@ def markdown(data: dict[str, Any]) -> str:
             for d in dims:
                 f = frontier_of(fcells, meth, d)
                 best, stop = f["best"], f["stopped_at"]
-                txt = f"**{best['m']}** ({_times(best)} s)" if best else "none"
+                txt = (
+                    f"**{best['m']}** (median {best['wall_median']:.1f} s, "
+                    f"{best['wall_min']:.1f}-{best['wall_max']:.1f} s)"
+                    if best
+                    else "none"
+                )
                 if stop is not None:
                     txt += f"; m = {stop['m']}: {stop['n_proven']}/{len(stop['seeds'])} proven"
                 elif best is not None:
@@ -490,9 +495,15 @@ def markdown(data: dict[str, Any]) -> str:
                 f"{_list([r.get('margin') for r in rs])} | "
                 f"{_list([r.get('test_accuracy') for r in rs])} | {_times(c)} |"
             )
+        who = [
+            c["method"]
+            for c in dcells
+            if all(r.get("train_errors") == 0 for r in dg if r["method"] == c["method"])
+        ]
         L += [
             "",
-            f"Goal: a zero-error net within {meta['digits_time_limit']:g} s on every seed.",
+            f"Goal: a zero-error net within {meta['digits_time_limit']:g} s on every seed: "
+            + (f"met by {', '.join(who)}." if who else "not met."),
             "",
         ]
         L += _errors(dg)

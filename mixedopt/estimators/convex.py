@@ -70,7 +70,10 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
     max_iter : int, default 20000
     time_limit : float, default 300.0
         Seconds for the whole fit (the best solution so far is kept, with a
-        ``ConvergenceWarning``).
+        ``ConvergenceWarning`` when the solver's gap is still open). Under a short limit
+        pattern sampling stops at half of it and the LARS path gives way to FISTA; when the
+        limit cut the sampling or the solve, a warning is logged and
+        ``result_.info["time_limit_reached"]`` is True.
     random_state : int, RandomState or None, default None
 
     Attributes

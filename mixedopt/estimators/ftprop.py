@@ -102,7 +102,9 @@ class FTPropClassifier(ThresholdClassifierBase):
     verbose : int, default 0
         Log every epoch at INFO level (library code never prints).
     time_limit : float or None, default None
-        Wall-clock budget of one ``fit`` in seconds.
+        Wall-clock budget of one ``fit`` in seconds, checked between mini-batches; when it
+        stops training, ``history_.stop_reason`` is ``"time_limit"`` (and
+        ``history_.partial_epoch`` says whether the last epoch was cut short).
 
     Attributes
     ----------
