@@ -62,8 +62,8 @@ class Activation:
     def exact(self, zq: np.ndarray, q: int) -> np.ndarray:
         """The activation of ``z = zq / q`` for exact integers ``zq`` (``int64`` or Python
         ints) and a positive integer ``q``, without rounding. Sign-only activations (sign,
-        step) need only the sign of ``zq``."""
-        return self(np.where(np.asarray(zq) >= 0, 1, -1))
+        step) need only the sign of ``zq``: the default applies the activation to ``zq``."""
+        return self(zq)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Sign(Activation):
         return np.array([-1, 1], dtype=np.int8)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        return np.where(np.asarray(z) >= 0, 1, -1).astype(np.int8)
+        return np.where(np.asarray(z) >= 0, np.int8(1), np.int8(-1))
 
 
 @dataclass(frozen=True)

@@ -115,12 +115,14 @@ def as_exact_integers(A: np.ndarray, scale: int = 1) -> np.ndarray:
     >>> import numpy as np
     >>> as_exact_integers(np.array([0.5, 0.7]), 10)
     array([5, 7])
+    >>> as_exact_integers(np.array([1, -1], dtype=np.int8)).dtype   # integers stay as they are
+    dtype('int8')
     """
     A = np.asarray(A)
     if A.dtype.kind in "iu" and scale == 1:
-        if A.dtype.kind == "u" and A.size and int(A.max()) >= 2**63:
+        if A.dtype.kind == "u" and A.dtype.itemsize == 8 and A.size and int(A.max()) >= 2**63:
             return A.astype(object)
-        return A.astype(np.int64, copy=False)
+        return A  # any integer dtype: exact_affine reads it as it is (no copy)
     if A.dtype.kind == "b":
         return A.astype(np.int64)
     if A.dtype == object:

@@ -17,7 +17,7 @@ from mixedopt.ftprop.config import FTPropConfig
 from mixedopt.ftprop.forward import forward_levels, predict_codes
 from mixedopt.ftprop.metrics import add_target_stats
 from mixedopt.ftprop.optimizers import Adam, Sgd
-from mixedopt.ftprop.target_steps import UpperLayer
+from mixedopt.ftprop.target_objective import UpperLayer
 from mixedopt.ftprop.targets import make_target_step
 from mixedopt.ftprop.unit_steps import Levels, fit_unit_exact, output_loss, unit_loss_grad
 
