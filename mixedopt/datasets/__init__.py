@@ -47,7 +47,7 @@ from mixedopt.datasets.binarizer import Binarizer, binarize
 from mixedopt.datasets.delimited import read_csv
 from mixedopt.datasets.keel import read_keel
 from mixedopt.datasets.registry import available, describe, load
-from mixedopt.datasets.split import train_test_split
+from mixedopt.datasets.split import few_shot_split, train_test_split
 from mixedopt.datasets.table import DatasetInfo
 from mixedopt.datasets.teacher import planted
 from mixedopt.datasets.text import MISSING_TOKENS as MISSING_TOKENS
@@ -58,6 +58,7 @@ __all__ = [
     "available",
     "binarize",
     "describe",
+    "few_shot_split",
     "load",
     "planted",
     "read_csv",

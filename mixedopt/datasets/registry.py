@@ -15,6 +15,7 @@ import numpy as np
 from mixedopt.datasets.bundled import load_mnist1d, sklearn_loader
 from mixedopt.datasets.delimited import parse_csv
 from mixedopt.datasets.keel import parse_keel
+from mixedopt.datasets.mnist import load_mnist5k
 from mixedopt.datasets.spec import parse_options, split_spec
 from mixedopt.datasets.table import DatasetInfo, Table, finish
 from mixedopt.datasets.teacher import load_planted
@@ -43,6 +44,7 @@ _BUILTINS: dict[str, Callable[..., Table]] = {
     "iris": sklearn_loader("load_iris", "Fisher's iris flowers, 3 species"),
     "wine": sklearn_loader("load_wine", "wine recognition, 3 cultivars"),
     "mnist1d": load_mnist1d,
+    "mnist5k": load_mnist5k,
     "pima": keel_loader("pima"),
     "titanic": keel_loader("titanic"),
     "german": keel_loader("german"),

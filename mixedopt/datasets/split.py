@@ -1,4 +1,5 @@
-"""Stratified train/test splits: :func:`train_test_split`."""
+"""Stratified train/test splits: :func:`train_test_split`, and few-shot splits (a fixed number
+of training examples per class, the rest as test): :func:`few_shot_split`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from mixedopt.validation import check_labels
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["train_test_split"]
+__all__ = ["few_shot_split", "train_test_split"]
 
 
 def train_test_split(
@@ -88,6 +89,69 @@ def train_test_split(
             )
         te = rng.permutation(np.concatenate(te_parts))
         tr = rng.permutation(np.concatenate(tr_parts))
+    return Xa[tr], Xa[te], ya[tr], ya[te]
+
+
+def few_shot_split(
+    X: Any, y: Any, *, per_class: int, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``per_class`` training examples of every class, drawn at random; all others are test.
+
+    The benchmark protocol of exact training on MNIST (Icarte et al. 2019, BeMi 2025): a
+    handful of images per class to train on, every remaining image to test on.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_samples, ...)
+    y : array-like, shape (n_samples,)
+    per_class : int
+        Training examples per class (every class needs more than this many).
+    seed : int or None, default 0
+        Seed of the draw.
+
+    Returns
+    -------
+    X_train, X_test, y_train, y_test : ndarray
+        The training part grouped by nothing in particular (shuffled); the test part in the
+        original order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(40).reshape(20, 2); y = np.repeat([0, 1], 10)
+    >>> X_tr, X_te, y_tr, y_te = few_shot_split(X, y, per_class=3, seed=0)
+    >>> np.bincount(y_tr).tolist(), np.bincount(y_te).tolist()
+    ([3, 3], [7, 7])
+    """
+    Xa = np.asarray(X)
+    if Xa.ndim == 0:
+        raise ValidationError("X must be an array with one row per sample, got a scalar.")
+    ya = check_labels(y, n_samples=Xa.shape[0])
+    if isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)) or per_class < 1:
+        raise ValidationError(f"per_class must be a positive integer, got {per_class!r}.")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ValidationError(f"seed must be a non-negative integer or None, got {seed!r}.")
+    classes, codes, counts = np.unique(ya, return_inverse=True, return_counts=True)
+    small = [classes[c] for c in range(classes.size) if counts[c] <= per_class]
+    if small:
+        raise ValidationError(
+            f"per_class={per_class} leaves no test example of class(es) "
+            f"{[v.item() if hasattr(v, 'item') else v for v in small[:5]]} "
+            f"(it has {int(counts[classes.tolist().index(small[0])])}); use a smaller per_class."
+        )
+    rng = np.random.default_rng(seed)
+    tr = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(codes == c), size=per_class, replace=False)
+            for c in range(classes.size)
+        ]
+    )
+    tr = rng.permutation(tr)
+    mask = np.zeros(Xa.shape[0], bool)
+    mask[tr] = True
+    te = np.flatnonzero(~mask)
     return Xa[tr], Xa[te], ya[tr], ya[te]
 
 
