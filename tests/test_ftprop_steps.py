@@ -10,13 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mixedopt.ftprop.exact_targets import solve_assignment
+from mixedopt.ftprop.target_objective import UpperLayer, target_objective
 from mixedopt.ftprop.target_steps import (
-    UpperLayer,
     complete_targets,
     exact_targets,
     gradient_targets,
     greedy_targets,
-    target_objective,
     target_weights,
 )
 from mixedopt.ftprop.unit_steps import (

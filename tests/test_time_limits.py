@@ -12,7 +12,8 @@ import pytest
 import mixedopt as mo
 from mixedopt.exact import engine as exact_mod
 from mixedopt.exact.engine import _auto_exact_method
-from mixedopt.ftprop.target_steps import UpperLayer, exact_targets
+from mixedopt.ftprop.target_objective import UpperLayer
+from mixedopt.ftprop.target_steps import exact_targets
 from mixedopt.ftprop.unit_steps import levels_of
 from mixedopt.problems.training import TrainingProblem
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 from mixedopt import activations as _act
 from mixedopt.errors import ValidationError
 from mixedopt.ftprop.optimizers import OPTIMIZERS, SCHEDULES
@@ -234,8 +236,6 @@ def _int(value: Any, name: str, lo: int) -> int:
 
 
 def _is_np_int(value: Any) -> bool:
-    import numpy as np
-
     return isinstance(value, np.integer)
 
 
@@ -250,8 +250,6 @@ def _real(value: Any, name: str, positive: bool = False) -> float:
 
 
 def _is_np_real(value: Any) -> bool:
-    import numpy as np
-
     return isinstance(value, (np.integer, np.floating))
 
 
@@ -262,8 +260,6 @@ def _opt_pos(value: Any, name: str) -> float | None:
 
 
 def _bool(value: Any, name: str) -> bool:
-    import numpy as np
-
     if not isinstance(value, (bool, np.bool_)):
         raise ValidationError(f"{name} must be True or False, got {value!r}.")
     return bool(value)

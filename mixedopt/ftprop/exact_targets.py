@@ -30,7 +30,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from mixedopt.ftprop.unit_steps import levels_of
->>> from mixedopt.ftprop.target_steps import UpperLayer
+>>> from mixedopt.ftprop.target_objective import UpperLayer
 >>> up = UpperLayer(W=np.array([[1.0, -2.0]]), b=np.array([0.5]), y=np.array([0, 1]),
 ...                 loss="cross-entropy", scale=0.5)
 >>> sol = solve_assignment(levels_of("sign"), up, time_limit=5)
@@ -43,15 +43,21 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from itertools import combinations, product
+from math import comb
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from mixedopt.errors import ValidationError
-from mixedopt.ftprop.target_steps import CHUNK, UpperLayer
+from mixedopt.ftprop.target_objective import CHUNK, UpperLayer
 from mixedopt.ftprop.unit_steps import Levels
+from mixedopt.network import ThresholdNet
+from mixedopt.targets import assign_targets
 
-__all__ = ["BACKENDS", "Assignment", "solve_assignment"]
+__all__ = ["BACKENDS", "Assignment", "nothing", "solve_assignment"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +121,6 @@ def solve_assignment(
 def _ball_size(lv: Levels, n: int, moves: int) -> float:
     """Number of targets within ``moves`` one-level moves of a point (binary units: sets of
     at most ``moves`` flips; staircase units: integer steps with ``sum |step| <= moves``)."""
-    from math import comb
-
     k_max = min(moves, n)
     if lv.binary:
         return float(sum(comb(n, k) for k in range(k_max + 1)))
@@ -126,8 +130,6 @@ def _ball_size(lv: Levels, n: int, moves: int) -> float:
 def _patterns(n: int, moves: int, signed: bool) -> np.ndarray:
     """All move patterns within the ball: rows of flips (0/1) with at most ``moves`` ones, or
     of integer steps with ``sum |step| <= moves`` (``signed``)."""
-    from itertools import combinations, product
-
     rows = [np.zeros(n, dtype=np.int8)]
     for k in range(1, min(moves, n) + 1):
         for units in combinations(range(n), k):
@@ -254,9 +256,6 @@ def _milp(
     current: np.ndarray | None = None,
     max_moves: int | None = None,
 ) -> Assignment:
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     t0 = time.perf_counter()
     W, b = upper.W, upper.b
     m, n = W.shape
@@ -396,9 +395,6 @@ def _assign_targets(
     seed: int,
 ) -> Assignment:
     """Realisable targets from :func:`mixedopt.assign_targets` (SCIP), sign layers only."""
-    from mixedopt.network import ThresholdNet
-    from mixedopt.targets import assign_targets
-
     B, n = upper.n_rows, upper.W.shape[1]
     if inputs is None or lv.name != "sign":
         logger.debug("assign-targets needs a sign layer and its inputs; skipped")
@@ -439,6 +435,8 @@ def _assign_targets(
 
 
 def nothing(B: int, n: int, method: str = "highs") -> Assignment:
+    """The answer without targets for a batch of ``B`` rows and ``n`` units (status
+    ``"limit"``): no time was left to solve, or ``method`` could not answer."""
     return Assignment(
         K=None,
         has=np.zeros(B, dtype=bool),

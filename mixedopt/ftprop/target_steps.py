@@ -1,13 +1,12 @@
 """The discrete side of FTPROP: choosing the targets of a hidden layer on a mini-batch.
 
 Given a hidden layer's current activations (as level indices ``K``, see
-:class:`~mixedopt.ftprop.unit_steps.Levels`) and the layer above it (:class:`UpperLayer`: its
-weights, and either the class labels with the output loss, or its own targets, per-target
-weights and unit loss), a target step returns new level targets ``K`` and per-target
-weights ``U`` for the hidden layer's own (weighted) unit loss.
-
-The **target objective** of a batch is the layer above's loss with the targets as its input,
-``sum_i loss_above(W t_i + b)``; it is separable over the rows of the batch.
+:class:`~mixedopt.ftprop.unit_steps.Levels`) and the layer above it
+(:class:`~mixedopt.ftprop.target_objective.UpperLayer`: its weights, and either the class
+labels with the output loss, or its own targets, per-target weights and unit loss), a target
+step returns new level targets ``K`` and per-target weights ``U`` for the hidden layer's own
+(weighted) unit loss. Each step lowers the **target objective**, the layer above's loss with
+the targets as its input (:mod:`mixedopt.ftprop.target_objective`).
 
 * :func:`gradient_targets` — the FTPROP paper's heuristic: ``t = -sign(dL/dh)`` (for a
   staircase, one level in that direction), weights ``|dL/dh|``; a zero gradient keeps the
@@ -29,7 +28,8 @@ Examples
 --------
 >>> import numpy as np
 >>> from mixedopt.ftprop.unit_steps import levels_of
->>> from mixedopt.ftprop.target_steps import UpperLayer, greedy_targets, target_objective
+>>> from mixedopt.ftprop.target_objective import UpperLayer, target_objective
+>>> from mixedopt.ftprop.target_steps import greedy_targets
 >>> lv = levels_of("sign")
 >>> up = UpperLayer(W=np.array([[1.0, 1.0]]), b=np.array([0.0]), y=np.array([1]),
 ...                 loss="hinge", scale=1.0)
@@ -48,89 +48,26 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt.ftprop.unit_steps import Levels, output_loss, unit_loss, unit_loss_grad
+from mixedopt.ftprop.exact_targets import nothing, solve_assignment
+from mixedopt.ftprop.target_objective import CHUNK, UpperLayer, target_objective
+from mixedopt.ftprop.unit_steps import Levels
 
 __all__ = [
     "TARGET_STEPS",
     "TargetStepResult",
-    "UpperLayer",
+    "complete_targets",
     "exact_targets",
     "gradient_targets",
     "greedy_targets",
-    "target_objective",
+    "target_weights",
 ]
 
 logger = logging.getLogger(__name__)
 
 TARGET_STEPS = ("gradient", "greedy", "exact")
 
-#: elements of a candidate tensor evaluated at once (memory cap, ~32 MiB of float64)
-CHUNK = 1 << 22
 #: :func:`exact_targets` skips the exact solve when greedy left less than this many seconds
 MIN_EXACT_S = 1e-3
-
-
-@dataclass
-class UpperLayer:
-    """The layer above a hidden layer, as seen by a target step.
-
-    Either an output layer (``y`` given: class codes, ``loss`` an output loss, rows scaled
-    by ``scale``, usually ``1 / batch size``) or a hidden layer (``targets`` level indices
-    and ``weights`` of shape ``(B, m)``, ``levels`` and a unit ``loss``).
-    """
-
-    W: np.ndarray
-    b: np.ndarray
-    loss: str
-    y: np.ndarray | None = None
-    scale: float = 1.0
-    targets: np.ndarray | None = None
-    weights: np.ndarray | None = None
-    levels: Levels | None = None
-    temperature: float = 1.0
-
-    @property
-    def is_output(self) -> bool:
-        return self.y is not None
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.y.shape[0] if self.y is not None else self.targets.shape[0])  # type: ignore[union-attr]
-
-    @property
-    def convex(self) -> bool:
-        """True when the loss is convex in the pre-activations (first-order screening of
-        moves is then exact)."""
-        return self.y is not None or self.loss in ("hinge", "linear")
-
-    def row_grad(self, Z: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
-        """Derivative of :meth:`row_loss` with respect to ``Z`` (shape ``(r, m)``)."""
-        sel = slice(None) if rows is None else rows
-        if self.y is not None:
-            _, g = output_loss(Z, self.y[sel], self.loss, grad=True)
-            assert g is not None
-            return g * self.scale
-        assert self.targets is not None and self.weights is not None and self.levels is not None
-        return self.weights[sel] * unit_loss_grad(
-            Z, self.targets[sel], self.levels, self.loss, self.temperature
-        )
-
-    def row_loss(self, Z: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
-        """Objective of each row: ``Z`` has shape ``(r, ..., m)`` for the batch rows ``rows``
-        (default: all); returns shape ``(r, ...)``."""
-        sel = slice(None) if rows is None else rows
-        extra = (1,) * (Z.ndim - 2)
-        if self.y is not None:
-            y = self.y[sel]
-            y = np.broadcast_to(y.reshape(y.shape + extra), Z.shape[:-1])
-            out, _ = output_loss(Z, y, self.loss)
-            return out * self.scale
-        assert self.targets is not None and self.weights is not None and self.levels is not None
-        K = self.targets[sel]
-        U = self.weights[sel]
-        K = K.reshape(K.shape[:1] + extra + K.shape[1:])
-        U = U.reshape(U.shape[:1] + extra + U.shape[1:])
-        return (U * unit_loss(Z, K, self.levels, self.loss, self.temperature)).sum(axis=-1)
 
 
 @dataclass
@@ -145,12 +82,6 @@ class TargetStepResult:
     rounds: int = 0
     status: str = "heuristic"
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def target_objective(K: np.ndarray, lv: Levels, upper: UpperLayer) -> float:
-    """Target objective of level targets ``K`` (the layer above's loss with ``K`` as input)."""
-    Z = lv.values[K] @ upper.W.T + upper.b
-    return float(upper.row_loss(Z).sum())
 
 
 # -------------------------------------------------------------------------- gradient
@@ -376,8 +307,6 @@ def exact_targets(
     ``inputs`` are then the layer's inputs) the answer replaces greedy's for the whole batch
     when its target objective is no higher (status ``"realisable"`` when proven optimal).
     """
-    from mixedopt.ftprop.exact_targets import nothing, solve_assignment
-
     t0 = time.perf_counter()
     g = greedy_targets(K0, lv, upper, max_rounds=max_rounds, deadline=deadline)
     left = None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - t0))

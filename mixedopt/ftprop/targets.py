@@ -24,9 +24,9 @@ import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.ftprop.config import FTPropConfig
+from mixedopt.ftprop.target_objective import UpperLayer
 from mixedopt.ftprop.target_steps import (
     TargetStepResult,
-    UpperLayer,
     complete_targets,
     exact_targets,
     gradient_targets,

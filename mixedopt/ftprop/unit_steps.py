@@ -44,6 +44,7 @@ import numpy as np
 
 from mixedopt import activations as _act
 from mixedopt.errors import Error, ValidationError
+from mixedopt.perceptron import fit_unit
 
 __all__ = [
     "HINGE_C",
@@ -267,8 +268,6 @@ def fit_unit_exact(
     collapses to a constant). Returns ``(w, b)`` rescaled to unit norm, or None when there
     is nothing to fit or the fit failed (the caller keeps the old weights).
     """
-    from mixedopt.perceptron import fit_unit
-
     keep = np.ones(t.shape[0], dtype=bool) if weights is None else weights > 0
     if keep.sum() == 0 or np.unique(t[keep]).size < 2:
         return None
