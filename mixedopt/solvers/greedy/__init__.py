@@ -18,9 +18,12 @@ a grid of 9 values in ``[-K, K]``):
   the same moves restricted to those keeping zero errors.
 
 Layout: this module holds the public API (:func:`local_search`, ``DEFAULTS``) and the
-registered backend; ``_moves`` the compound-move candidates and output-function tables,
-``_state`` the search state (:class:`_State`: parameters, caches, incremental moves) and
-``_search`` the phases of one search (:class:`Search`).
+registered backend; :mod:`~mixedopt.solvers.greedy.search` one search
+(:class:`~mixedopt.solvers.greedy.search.Search`: parameters, caches, incremental moves and
+the phases that drive them), :mod:`~mixedopt.solvers.greedy.moves` the compound-move
+candidates and output-function tables, :mod:`~mixedopt.solvers.greedy.relax` the
+continuous-relaxation start, and :mod:`~mixedopt.solvers.greedy.layer_targets` the greedy
+per-layer target assignment.
 
 Zero training errors is a proof of optimality for the ``errors`` objective: such a result
 is ``OPTIMAL`` with bound 0; anything else is ``FEASIBLE`` without a bound.
