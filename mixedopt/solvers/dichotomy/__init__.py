@@ -28,8 +28,9 @@ keeps the best net and the bound proven so far. The number of units, ``(2K + 1)^
 limits the method to small ``d`` (the cap is the native option ``max_units``).
 
 The package holds :mod:`.units` (the unit class), :mod:`.functions` (canonical output
-functions), :mod:`.search` (the search), :mod:`.pair_graph` (its majority pair graph) and
-:mod:`.bits` (bit-plane products); this module holds the public API and the backend.
+functions), :mod:`.search` (the search, with its majority pair graph), :mod:`.decode` (a
+solution as a network) and :mod:`.bits` (bit-plane products); this module holds the public
+API and the backend.
 
 Examples
 --------
