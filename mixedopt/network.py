@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ from mixedopt.io import (
     read_network_file,
     write_network_file,
 )
+from mixedopt.packed import PackedNet, is_packed_file, read_packed_file, write_packed_file
 from mixedopt.summary import DOMAINS, LayerSummary, NetSummary, infer_domain, summarize
 from mixedopt.threads import blas_for_flops
 from mixedopt.validation import check_array, check_labels, check_weight_bound, is_integral
@@ -467,7 +469,11 @@ class ThresholdNet:
         ModelFileError
             If the file is missing, truncated, corrupt, or not a mixedopt network.
         """
-        meta = read_network_file(path)
+        if is_packed_file(path):  # a file written by PackedNet.save loads as a net too
+            meta = read_packed_file(path)
+            meta.update(format=FORMAT_NAME, format_version=FORMAT_VERSION)
+        else:
+            meta = read_network_file(path)
         try:
             net = cls.from_dict(meta)
         except ModelFileError as exc:
@@ -489,6 +495,71 @@ class ThresholdNet:
             [a.name for a in self._acts],
             self.weight_domain,
             output=self.output,
+            file_bytes=self._file_bytes(),
+        )
+
+    def _file_bytes(self) -> dict[str, int] | None:
+        """Real sizes of the files :meth:`save` and ``compile().save`` write (None when
+        they cannot be written, e.g. metadata JSON cannot hold)."""
+        try:
+            with tempfile.TemporaryDirectory(prefix="mixedopt-size-") as folder:
+                npz = self.save(Path(folder) / "net.npz")
+                packed = write_packed_file(
+                    Path(folder) / "net.packed.npz",
+                    self.weights,
+                    self.biases,
+                    self.activation_names,
+                    output=self.output,
+                    classes=self.classes,
+                    weight_domain=self.weight_domain,
+                    metadata=self.metadata,
+                )
+                return {"npz": npz.stat().st_size, "packed": packed.stat().st_size}
+        except (OSError, ValidationError):
+            return None
+
+    def compile(self, backend: str = "auto", *, n_threads: int | None = None) -> PackedNet:
+        """A bit-packed predictor with the same predictions (see :mod:`mixedopt.packed`).
+
+        Layers with binary, ternary or small-integer weights after sign, step or staircase
+        activations run as AND + popcount over machine words; the first layer packs when
+        its inputs are small integers (e.g. ±1 pixels); other layers run the exact or
+        float64 arithmetic of :meth:`forward`. Predictions equal :meth:`predict`, ties
+        included.
+
+        Parameters
+        ----------
+        backend : {"auto", "numba", "numpy"}, default "auto"
+            Popcount kernels: numba (``pip install 'mixedopt[deploy]'``; the default when
+            installed) or numpy.
+        n_threads : int, optional
+            Threads of the numba kernels (default: every CPU this process may use).
+
+        Returns
+        -------
+        PackedNet
+            With ``predict``, ``decision_function``, ``score``, ``plan`` and ``save`` (the
+            packed file: binary weights at 1 bit, ternary at 2).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = ThresholdNet.random([32, 16, 3], seed=0, weights="binary")
+        >>> X = np.random.default_rng(0).choice([-1, 1], size=(4, 32))
+        >>> packed = net.compile(backend="numpy")
+        >>> bool(np.array_equal(packed.predict(X), net.predict(X)))
+        True
+        """
+        return PackedNet(
+            self.weights,
+            self.biases,
+            self._acts,
+            output=self.output,
+            classes=self.classes,
+            backend=backend,
+            n_threads=n_threads,
+            weight_domain=self.weight_domain,
+            metadata=self.metadata,
         )
 
     def integer_weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:

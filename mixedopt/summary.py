@@ -82,6 +82,9 @@ class NetSummary:
     """Bit-aware summary of a :class:`ThresholdNet` (print it, or call :meth:`to_dict`)."""
 
     layers: tuple[LayerSummary, ...]
+    #: real sizes in bytes of the model files: ``"npz"`` (:meth:`ThresholdNet.save`) and
+    #: ``"packed"`` (``net.compile().save``: binary weights at 1 bit, ternary at 2)
+    file_bytes: dict[str, int] | None = None
 
     @property
     def n_params(self) -> int:
@@ -124,6 +127,7 @@ class NetSummary:
             "compression_vs_32bit": (
                 self.memory_bytes(32) / self.memory_bytes(None) if self.n_params else 1.0
             ),
+            "file_bytes": dict(self.file_bytes) if self.file_bytes is not None else None,
         }
 
     def __str__(self) -> str:
@@ -180,6 +184,13 @@ class NetSummary:
         out += [
             "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in body
         ]
+        if self.file_bytes:
+            fb = self.file_bytes
+            line = f"on disk: {_bytes(fb['npz'])} as .npz (save)"
+            if "packed" in fb:
+                ratio = fb["npz"] / fb["packed"] if fb["packed"] else float("inf")
+                line += f", {_bytes(fb['packed'])} packed (compile().save, {ratio:.1f}x smaller)"
+            out.append(line)
         return "\n".join(out)
 
 
@@ -198,12 +209,13 @@ def summarize(
     weight_domain: str | None,
     *,
     output: str,
+    file_bytes: dict[str, int] | None = None,
 ) -> NetSummary:
     """Summary of a network's layers (see :meth:`mixedopt.ThresholdNet.summary`).
 
     ``activations`` names the hidden layers' activations; the output layer is listed as
     ``"output:<output>"``. A declared ``weight_domain`` wider than a layer's inferred one
-    wins.
+    wins. ``file_bytes`` are the real sizes of the model files, when known.
     """
     rows = []
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
@@ -225,4 +237,4 @@ def summarize(
                 bits=_domain_bits(dom, bound),
             )
         )
-    return NetSummary(tuple(rows))
+    return NetSummary(tuple(rows), file_bytes=file_bytes)

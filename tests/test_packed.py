@@ -1,0 +1,232 @@
+"""Bit-packed inference (``ThresholdNet.compile``): the same predictions as ``predict``, ties
+included, on random nets of every supported kind; the packed file format; ``summary()``'s
+real file sizes."""
+
+from __future__ import annotations
+
+import itertools
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mixedopt as mo
+from mixedopt.packed import (
+    PackedNet,
+    is_packed_file,
+    numba_available,
+    pack_bits,
+    read_packed_file,
+    unpack_bits,
+)
+
+BACKENDS = [
+    "numpy",
+    pytest.param(
+        "numba",
+        marks=pytest.mark.skipif(not numba_available(), reason="numba not installed (deploy)"),
+    ),
+]
+ACTIVATIONS = ["sign", "step", "staircase2", "staircase3", "staircase5"]
+DOMAINS = ["binary", "ternary", "integer", "real"]
+INPUTS = ["pm1", "01", "small", "decimal", "float"]
+
+
+def _layer(rng: np.random.Generator, domain: str, n_out: int, n_in: int):
+    if domain == "binary":
+        return rng.choice([-1, 1], (n_out, n_in)), rng.choice([-1, 1], n_out)
+    if domain == "ternary":
+        return rng.integers(-1, 2, (n_out, n_in)), rng.integers(-1, 2, n_out)
+    if domain == "integer":
+        k = int(rng.integers(2, 8))
+        return rng.integers(-k, k + 1, (n_out, n_in)), rng.integers(-k, k + 1, n_out)
+    return rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
+
+
+def _inputs(rng: np.random.Generator, kind: str, m: int, d: int) -> np.ndarray:
+    if kind == "pm1":
+        return rng.choice([-1, 1], (m, d)).astype(rng.choice([np.int8, np.int64, np.float64]))
+    if kind == "01":
+        return rng.integers(0, 2, (m, d))
+    if kind == "small":
+        return rng.integers(-3, 17, (m, d))
+    if kind == "decimal":
+        return rng.integers(-20, 21, (m, d)) / 10
+    return rng.normal(size=(m, d))
+
+
+@st.composite
+def nets_and_inputs(draw):
+    """A random net (any depth, every weight domain and activation, mixed per layer) and
+    inputs of one kind; for integer first layers the biases are set so that the first
+    sample lies exactly on the threshold of the first unit (z = 0)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    depth = draw(st.integers(1, 4))
+    sizes = [draw(st.integers(1, 130))] + [draw(st.integers(1, 70)) for _ in range(depth - 1)]
+    sizes.append(draw(st.sampled_from([1, 2, 3, 10])))
+    domain = draw(st.sampled_from(DOMAINS))
+    mixed = draw(st.booleans())
+    acts = [draw(st.sampled_from(ACTIVATIONS)) for _ in range(depth - 1)]
+    W, B = [], []
+    for n_in, n_out in itertools.pairwise(sizes):
+        dom = draw(st.sampled_from(DOMAINS)) if mixed else domain
+        w, b = _layer(rng, dom, n_out, n_in)
+        W.append(w)
+        B.append(b)
+    kind = draw(st.sampled_from(INPUTS))
+    X = _inputs(rng, kind, draw(st.integers(1, 80)), sizes[0])
+    if W[0].dtype.kind == "i" and kind in ("pm1", "01", "small"):
+        B[0] = B[0].copy()
+        B[0][0] = -int(W[0][0] @ X[0].astype(np.int64))  # z = 0 exactly: sign(0) = +1
+    return mo.ThresholdNet(W, B, acts), X
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=nets_and_inputs())
+def test_packed_predictions_equal_threshold_net(case, backend):
+    net, X = case
+    packed = net.compile(backend=backend)
+    np.testing.assert_array_equal(packed.predict(X), net.predict(X))
+    np.testing.assert_array_equal(packed.decision_function(X), net.decision_function(X))
+    np.testing.assert_array_equal(packed.predict_codes(X), net.predict_codes(X))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("weights", ["binary", "ternary"])
+def test_hidden_layers_pack_and_ties_are_decided_as_threshold_net(backend, activation, weights):
+    # even widths and zero biases: many hidden pre-activations are exactly 0
+    rng = np.random.default_rng(0)
+    sizes = [96, 64, 64, 5]
+    W = [_layer(rng, weights, b, a)[0] for a, b in itertools.pairwise(sizes)]
+    B = [np.zeros(n, dtype=np.int64) for n in sizes[1:]]
+    net = mo.ThresholdNet(W, B, activation)
+    X = rng.choice([-1, 1], (300, 96)).astype(np.int8)
+    pre, _ = net.forward(X)
+    assert all(np.count_nonzero(z == 0) > 0 for z in pre[:2])  # ties do occur
+    packed = net.compile(backend=backend, n_threads=2)
+    assert [s["mode"] for s in packed.plan(X)] == ["popcount"] * 3
+    np.testing.assert_array_equal(packed.predict(X), net.predict(X))
+    np.testing.assert_array_equal(packed.decision_function(X), net.decision_function(X))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_argmax_ties_go_to_the_lowest_index_and_sign_zero_is_positive(backend):
+    W = [np.array([[1, 1], [1, 1], [1, -1]]), np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]])]
+    B = [np.array([0, 0, 0]), np.array([0, 0, -5])]
+    net = mo.ThresholdNet(W, B, "sign", classes=["a", "b", "c"])
+    X = np.array([[-1, 1], [1, 1], [-1, -1]])
+    packed = net.compile(backend=backend)
+    np.testing.assert_array_equal(packed.predict(X), net.predict(X))
+    assert list(packed.predict(X)) == ["a", "a", "a"]
+    binary = mo.ThresholdNet([np.array([[1, -1]])], [np.array([0])])
+    assert binary.compile(backend=backend).predict(np.array([[1, 1]]))[0] == 1  # z = 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_first_layer_mode_depends_on_the_inputs(backend):
+    net = mo.ThresholdNet.random([20, 8, 2], seed=1, weights="ternary")
+    packed = net.compile(backend=backend)
+    rng = np.random.default_rng(0)
+    assert packed.plan(rng.choice([-1, 1], (4, 20)))[0]["mode"] == "popcount"
+    assert packed.plan(rng.integers(0, 4, (4, 20)))[0]["input_planes"] == 2
+    assert packed.plan(rng.normal(size=(4, 20)))[0]["mode"] == "reference"
+    assert packed.plan(rng.integers(0, 2**20, (4, 20)))[0]["mode"] == "reference"
+    real = mo.ThresholdNet.random([20, 8, 2], seed=1, weights="real").compile(backend=backend)
+    assert [s["mode"] for s in real.plan(rng.choice([-1, 1], (4, 20)))] == ["reference"] * 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_many_rows_in_threads(backend):
+    net = mo.ThresholdNet.random([200, 130, 70, 3], seed=2, weights="binary")
+    X = np.random.default_rng(3).choice([-1, 1], (1001, 200))
+    packed = net.compile(backend=backend, n_threads=3)
+    np.testing.assert_array_equal(packed.decision_function(X), net.decision_function(X))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 5), d=st.integers(1, 200))
+def test_pack_bits_round_trip(seed, n, d):
+    B = np.random.default_rng(seed).integers(0, 2, (n, d)).astype(bool)
+    P = pack_bits(B)
+    assert P.dtype == np.uint64 and P.shape == (n, -(-d // 64))
+    np.testing.assert_array_equal(unpack_bits(P, d), B)
+    np.testing.assert_array_equal(np.bitwise_count(P).sum(axis=1), B.sum(axis=1))
+
+
+# ------------------------------------------------------------------------------ files
+@pytest.mark.parametrize("weights", DOMAINS)
+def test_packed_file_round_trip(tmp_path, weights):
+    net = mo.ThresholdNet.random(
+        [37, 11, 3], seed=0, weights=weights, activation="staircase3", classes=["x", "y", "z"]
+    )
+    net.metadata["trained_by"] = "test"
+    path = net.compile(backend="numpy").save(tmp_path / "net.packed.npz")
+    assert is_packed_file(path) and not is_packed_file(net.save(tmp_path / "plain.npz"))
+    back = PackedNet.load(path, backend="numpy")
+    X = np.random.default_rng(0).integers(0, 3, (9, 37))
+    np.testing.assert_array_equal(back.predict(X), net.predict(X))
+    assert back.metadata == {"trained_by": "test"}
+    assert mo.ThresholdNet.load(path) == net  # a packed file loads as a ThresholdNet too
+
+
+def test_binary_weights_take_one_bit_and_ternary_two(tmp_path):
+    for weights, bits in (("binary", 1), ("ternary", 2)):
+        net = mo.ThresholdNet.random([100, 30, 1], seed=0, weights=weights)
+        path = net.compile(backend="numpy").save(tmp_path / f"{weights}.npz")
+        with np.load(path) as z:
+            assert z["W0"].nbytes == -(-30 * 100 * bits // 8)
+        meta = read_packed_file(path)["layers"][0]["weights"]
+        assert meta["encoding"] == "bits" and meta["bits"] == bits
+
+
+def test_summary_reports_the_real_file_sizes(tmp_path):
+    net = mo.ThresholdNet.random([784, 256, 10], seed=0, weights="binary")
+    s = net.summary()
+    npz = net.save(tmp_path / "a.npz").stat().st_size
+    packed = net.compile(backend="numpy").save(tmp_path / "b.npz").stat().st_size
+    assert s.file_bytes == {"npz": npz, "packed": packed}
+    assert s.to_dict()["file_bytes"] == {"npz": npz, "packed": packed}
+    assert npz / packed > 50  # int64 weights vs 1 bit
+    assert "on disk" in str(s) and "packed" in str(s)
+
+
+def test_corrupt_packed_files_are_refused(tmp_path):
+    net = mo.ThresholdNet.random([20, 5, 1], seed=0, weights="binary")
+    path = net.compile(backend="numpy").save(tmp_path / "net.npz")
+    with np.load(path) as z:
+        arrays = dict(z)
+    bad = tmp_path / "truncated.npz"
+    np.savez(bad, **{**arrays, "W0": arrays["W0"][:-1]})
+    with pytest.raises(mo.ModelFileError, match="truncated or corrupt"):
+        PackedNet.load(bad)
+    missing = tmp_path / "missing.npz"
+    np.savez(missing, **{k: v for k, v in arrays.items() if k != "b1"})
+    with pytest.raises(mo.ModelFileError, match="missing"):
+        PackedNet.load(missing)
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(mo.ModelFileError):
+        PackedNet.load(tmp_path / "junk.npz")
+    with pytest.raises(mo.ModelFileError, match="does not exist"):
+        PackedNet.load(tmp_path / "nope.npz")
+    with pytest.raises(mo.ModelFileError):  # a plain ThresholdNet file is not a packed one
+        PackedNet.load(net.save(tmp_path / "plain.npz"))
+    with zipfile.ZipFile(path) as zf:
+        assert all(not n.endswith(".pkl") for n in zf.namelist())
+
+
+def test_bad_arguments_and_inputs():
+    net = mo.ThresholdNet.random([4, 3, 1], seed=0, weights="binary")
+    with pytest.raises(mo.ValidationError, match="backend"):
+        net.compile(backend="gpu")
+    with pytest.raises(mo.ValidationError, match="n_threads"):
+        net.compile(backend="numpy", n_threads=0)
+    packed = net.compile(backend="numpy")
+    with pytest.raises(mo.ValidationError, match="features"):
+        packed.predict(np.zeros((2, 5)))
+    with pytest.raises(mo.ValidationError, match="NaN"):
+        packed.predict(np.full((2, 4), np.nan))
+    assert packed.score(np.ones((2, 4)), net.predict(np.ones((2, 4)))) == 1.0
