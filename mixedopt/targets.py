@@ -33,9 +33,11 @@ verified: the returned ``weights``/``biases`` realise the returned targets by th
 pass and ``n_violated`` is recounted.
 
 Modules: :mod:`~mixedopt.problems.layer` (:class:`TargetProblem`, the validated problem and its
-semantics), :mod:`~mixedopt.problems.layer_checks` (argument checks), :mod:`~mixedopt.problems.layer`
-(:class:`TargetAssignment`, :class:`RawAssignment`) and :mod:`~mixedopt.targets`
-(:func:`assign_targets`: backend dispatch and verification).
+semantics; :class:`TargetAssignment`, :class:`RawAssignment`),
+:mod:`~mixedopt.problems.layer_checks` (argument checks) and :mod:`~mixedopt.targets`
+(:func:`assign_targets`: a :class:`TargetProblem` handed to the registered backend's
+:meth:`~mixedopt.solvers.base.Backend.assign`, and verification). Any backend whose class
+implements ``assign`` is a target backend (:func:`mixedopt.solvers.registry.target_backends`).
 
 Examples
 --------
@@ -62,14 +64,13 @@ import numpy as np
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problems.layer import RawAssignment, TargetAssignment, TargetProblem
-from mixedopt.problems.layer_checks import check_layer
 from mixedopt.result import Status
+from mixedopt.solvers.base import check_options
+from mixedopt.solvers.registry import DEFAULT_TARGET_BACKEND, get, target_backends
 
-__all__ = ["BACKENDS", "assign_targets"]
+__all__ = ["assign_targets"]
 
 logger = logging.getLogger(__name__)
-
-BACKENDS = ("greedy", "cpsat", "scip", "brute")
 
 
 def assign_targets(
@@ -83,7 +84,7 @@ def assign_targets(
     weight_bound: float | None = None,
     margin: float = 1.0,
     max_flips: int | None = None,
-    backend: str = "greedy",
+    backend: str = DEFAULT_TARGET_BACKEND,
     time_limit: float | None = 10.0,
     seed: int = 0,
     threads: int = 1,
@@ -151,13 +152,12 @@ def assign_targets(
     >>> ta.n_violated, ta.targets.shape
     (0, (4, 2))
     """
-    from mixedopt.solvers.base import check_options
-
     start = time.perf_counter()
     time_limit, seed, threads = check_options(time_limit=time_limit, seed=seed, threads=threads)
-    if backend not in BACKENDS:
+    choices = target_backends()
+    if backend not in choices:
         raise ValidationError(
-            f"unknown target-assignment backend {backend!r}; choose from {', '.join(BACKENDS)}."
+            f"unknown target-assignment backend {backend!r}; choose from {', '.join(choices)}."
         )
     tp = TargetProblem.build(
         A,
@@ -173,45 +173,13 @@ def assign_targets(
     )
     interrupted = False
     try:
-        raw = _run_backend(tp, backend, layer, time_limit, seed, threads, native)
+        raw = get(backend).assign(
+            tp, time_limit=time_limit, seed=seed, threads=threads, initial_layer=layer, **native
+        )
     except KeyboardInterrupt:
         interrupted = True
         raw = RawAssignment("limit", None, None, None)
     return _verify(tp, raw, backend, time.perf_counter() - start, interrupted)
-
-
-def _run_backend(
-    tp: TargetProblem,
-    backend: str,
-    layer: tuple[Any, Any] | None,
-    time_limit: float | None,
-    seed: int,
-    threads: int,
-    native: dict[str, Any],
-) -> RawAssignment:
-    """Solve ``tp`` with one backend (imported on first use); the answer is unverified."""
-    if backend == "greedy":
-        if native:
-            raise ValidationError(f"greedy takes no native options, got {sorted(native)}.")
-        init = None if layer is None else check_layer(layer, tp.n_units, tp.n_inputs)
-        from mixedopt.solvers.greedy.layer_targets import greedy_assign
-
-        return greedy_assign(tp, time_limit=time_limit, seed=seed, initial=init)
-    if backend == "cpsat":
-        from mixedopt.solvers import get
-        from mixedopt.solvers.cpsat import assign_layer_targets
-
-        get("cpsat")
-        return assign_layer_targets(tp, time_limit=time_limit, seed=seed, threads=threads, **native)
-    if backend == "scip":
-        from mixedopt.solvers import get
-        from mixedopt.solvers.scip import assign_layer_targets as scip_assign
-
-        get("scip")
-        return scip_assign(tp, time_limit=time_limit, seed=seed, threads=threads, **native)
-    from mixedopt.solvers.brute import assign_layer_targets as brute_assign
-
-    return brute_assign(tp, time_limit=time_limit, **native)
 
 
 def _verify(

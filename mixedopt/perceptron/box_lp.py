@@ -8,9 +8,10 @@ oracle and the target-assignment checks.
 These are not :func:`mixedopt.perceptron.fit_unit` in other clothes: ``fit_unit`` is
 scale-free (functional margin 1, no bound on ``w`` or ``b``), while a column is realisable in
 the models only with ``|w_i|, |b| <= K`` and the asymmetric gap ``z >= tol`` / ``z <= -eps``
-of :meth:`~mixedopt.problems.training.TrainingProblem.eps` and ``active_tol``; near-tied examples make
-the two answers differ. :func:`hinge_fit` minimises the plain weighted hinge around the
-centre ``-eps/2`` of that gap, without the ``||w||_1`` term of ``fit_unit(method="hinge")``.
+of :meth:`~mixedopt.problems.training.TrainingProblem.eps` and ``active_tol``; near-tied
+examples make the two answers differ. :func:`hinge_fit` minimises the plain weighted hinge
+around the centre ``-eps/2`` of that gap, without the ``||w||_1`` term of
+``fit_unit(method="hinge")``.
 """
 
 from __future__ import annotations

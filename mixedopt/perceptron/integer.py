@@ -182,3 +182,52 @@ def fit_integer(data: Data, t: np.ndarray, c: np.ndarray, opts: Opts, t0: float)
         t0=t0,
         integer=True,
     )
+
+
+def unit_cp(
+    A: np.ndarray,
+    t: np.ndarray,
+    *,
+    weights: str,
+    K: int,
+    bias_bounds: tuple[float, float],
+    time_limit: float = 10.0,
+) -> np.ndarray | None:
+    """Exact realisability of the ±1 (or boolean) column ``t`` by one unit with discrete
+    weights on integral inputs ``A``: ``(w_1..w_n, b)`` with ``A @ w + b >= 0`` where ``t``
+    is active and ``<= -1`` elsewhere (``binary`` weights in ``{-1, 1}``, others in
+    ``[-K, K]``; the bias in ``bias_bounds``), or None when proven impossible or out of time.
+    A CP-SAT feasibility model, one worker, seed 0.
+
+    >>> import numpy as np
+    >>> X = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])
+    >>> unit_cp(X, np.array([-1, -1, -1, 1]), weights="integer", K=1, bias_bounds=(-1, 1))
+    array([ 1,  1, -1])
+    >>> unit_cp(X, np.array([1, -1, -1, 1]), weights="integer", K=1, bias_bounds=(-1, 1)) is None
+    True
+    """
+    from ortools.sat.python import cp_model
+
+    md = cp_model.CpModel()
+    n = A.shape[1]
+    if weights == "binary":
+        dom = cp_model.Domain.FromValues([-1, 1])
+        w = [md.NewIntVarFromDomain(dom, f"w{i}") for i in range(n)]
+    else:
+        w = [md.NewIntVar(-int(K), int(K), f"w{i}") for i in range(n)]
+    lo, hi = (int(v) for v in bias_bounds)
+    b = md.NewIntVar(lo, hi, "b")
+    for k in range(A.shape[0]):
+        xk = A[k]
+        z = sum(int(xk[i]) * w[i] for i in np.flatnonzero(xk)) + b
+        md.Add(z >= 0) if t[k] > 0 else md.Add(z <= -1)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.max_time_in_seconds = max(0.01, float(time_limit))
+    prm.random_seed = 0
+    prm.num_workers = 1
+    prm.log_to_stdout = False
+    st = solver.Solve(md)
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return np.array([solver.Value(v) for v in w] + [solver.Value(b)], dtype=np.int64)

@@ -247,15 +247,24 @@ class TargetProblem:
 
         Real weights: one LP. Discrete weights: a small CP-SAT model (exact).
         """
+        # the unit fits load scipy / OR-Tools: imported on first use, not with the problem
+        from mixedopt.perceptron.box_lp import unit_lp
+        from mixedopt.perceptron.integer import unit_cp
+
         t = np.asarray(t) > 0
         if self.weights == "real":
-            from mixedopt.perceptron.box_lp import unit_lp
-
             v = unit_lp(self.A, t, K=self.weight_bound, eps=self.eps, tol=self.tol)
             return v is not None, v
-        from mixedopt.solvers.cpsat import fit_unit_exact
-
-        v = fit_unit_exact(self, t, time_limit=10.0)
+        bounds = self.bias_bounds()
+        assert bounds is not None and self.weight_bound is not None  # discrete: bounded
+        v = unit_cp(
+            self.A,
+            t,
+            weights=self.weights,
+            K=int(self.weight_bound),
+            bias_bounds=bounds,
+            time_limit=10.0,
+        )
         return v is not None, v
 
 

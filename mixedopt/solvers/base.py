@@ -29,33 +29,20 @@ are re-exported here.
 
 Writing a backend
 -----------------
-::
-
-    class MyBackend(Backend):
-        name = "mine"
-        packages = ("mysolver",)          # import names checked by find_spec
-        extra = "mine"                    # pip extra that installs them
-        domains = frozenset({"integer"})
-        objectives = frozenset({"errors"})
-        proves_optimality = True
-        STATUS_MAP = {"OPT": Status.OPTIMAL, "TIME": LIMIT, "UNSAT": Status.INFEASIBLE}
-
-        def _solve(self, problem, ctx):
-            ...                           # build a model, honour ctx.time_left(), ctx.seed,
-            ctx.incumbent(net, source=self.name)   # for every solution found (anytime)
-            if ctx.stop_requested: ...    # stop early (interrupt / first_solution)
-            return RawResult(native_status="OPT", net=net, objective=v, bound=v)
-
-and register it (lazily, without importing the module) with
-``mixedopt.solvers.register(BackendSpec("mine", "my.module", "MyBackend", ("mysolver",),
-"mine"))``.
+:mod:`mixedopt.solvers.TEMPLATE` is a complete, documented backend to copy: subclass
+:class:`Backend`, declare the capabilities below as class attributes, implement
+:meth:`Backend._solve` (and optionally :meth:`Backend.assign`), and register the class
+with :func:`mixedopt.solvers.register` (or lazily, without importing the module, with a
+:class:`~mixedopt.solvers.registry.BackendSpec` carrying the same flags). Nothing outside
+:mod:`mixedopt.solvers` names a backend: the engine, :func:`~mixedopt.targets.assign_targets`,
+the estimators and the CLI read these flags.
 
 Objectives and their sense
 --------------------------
 ``errors`` (minimise), ``weights`` (minimise the number of nonzero weights and biases,
 zero errors required), ``margin`` (maximise, zero errors required; see
-:meth:`mixedopt.problems.training.TrainingProblem.margin_value`). A lexicographic objective is a tuple; the
-reported ``objective`` and ``bound`` are those of the primary criterion and every
+:meth:`mixedopt.problems.training.TrainingProblem.margin_value`). A lexicographic objective
+is a tuple; the reported ``objective`` and ``bound`` are those of the primary criterion and every
 criterion's value sits in ``result.info["objectives"]``. :class:`LexScalarizer` folds an
 integral lexicographic objective into one integer objective exactly (for solvers with a
 single objective).
@@ -80,6 +67,7 @@ from typing import Any, ClassVar
 
 from mixedopt.errors import SolverError, SolverUnavailableError, ValidationError
 from mixedopt.network import ThresholdNet
+from mixedopt.problems.layer import RawAssignment, TargetProblem
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
 from mixedopt.solvers.context import (
@@ -147,6 +135,20 @@ class Backend(ABC):
         Handles one output unit per class.
     max_hidden_layers : int or None
         Deepest network handled (None: any).
+    label : str
+        The solver's name in messages (``"CP-SAT"``); default: ``name``.
+    heuristic : bool
+        A local search: runs no exact model and proves nothing beyond zero errors (a
+        zero-error net of the ``errors`` objective). ``train_exact`` runs it as its
+        heuristic phase and accepts only ``method="auto"``, ``"heuristic"`` or
+        ``"monolithic"`` with it.
+    auto_heuristic : bool
+        ``train_exact(method="auto")`` runs the local search before this backend's exact
+        model and hints the model with its net (False for an exhaustive search, which a
+        hint does not help).
+    assigns_targets : bool
+        Implements :meth:`assign` (per-layer target assignment); set automatically: True
+        when the class overrides :meth:`assign`.
     STATUS_MAP : dict
         Native status name -> :class:`Status`, or :data:`LIMIT` (FEASIBLE with a net,
         UNKNOWN without).
@@ -163,7 +165,18 @@ class Backend(ABC):
     scaled_inputs: ClassVar[bool] = False
     multiclass: ClassVar[bool] = True
     max_hidden_layers: ClassVar[int | None] = None
+    label: ClassVar[str] = ""
+    heuristic: ClassVar[bool] = False
+    auto_heuristic: ClassVar[bool] = True
+    assigns_targets: ClassVar[bool] = False
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "assigns_targets" not in cls.__dict__:
+            cls.assigns_targets = cls.assign is not Backend.assign
+        if not cls.label:
+            cls.label = cls.name
 
     # ------------------------------------------------------------- availability
     @classmethod
@@ -340,6 +353,46 @@ class Backend(ABC):
     @abstractmethod
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         """Build and run the model; report incumbents through ``ctx``; return the raw result."""
+
+    # ------------------------------------------------------------- target assignment
+    def assign(
+        self,
+        problem: TargetProblem,
+        *,
+        time_limit: float | None,
+        seed: int = 0,
+        threads: int = 1,
+        initial_layer: tuple[Any, Any] | None = None,
+        **native: Any,
+    ) -> RawAssignment:
+        """Choose one layer's targets (:func:`mixedopt.targets.assign_targets`).
+
+        Parameters
+        ----------
+        problem : TargetProblem
+            The validated layer problem (inputs, layers above, weight domain, max_flips).
+        time_limit : float or None
+            Seconds (already checked).
+        seed, threads : int
+            Already checked.
+        initial_layer : (W, b), optional
+            The layer's current weights and biases, unchecked (a start for backends that
+            use one; :func:`~mixedopt.problems.layer_checks.check_layer` checks it).
+        **native
+            Backend options.
+
+        Returns
+        -------
+        RawAssignment
+            Unverified: :func:`~mixedopt.targets.assign_targets` recomputes the targets
+            from the returned layer and recounts the violations.
+
+        Raises
+        ------
+        ValidationError
+            The backend does not assign targets (this default).
+        """
+        raise ValidationError(f"backend {self.name!r} does not assign targets.")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -39,6 +40,7 @@ import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
+from mixedopt.problems.layer import RawAssignment, TargetProblem
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
@@ -382,6 +384,7 @@ class BruteBackend(Backend):
     packages = ()
     extra = None
     scaled_inputs = True
+    auto_heuristic = False  # exhaustive: a hint from the local search does not help
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {
         "complete": Status.OPTIMAL,
         "stopped": LIMIT,
@@ -396,6 +399,20 @@ class BruteBackend(Backend):
 
     def check_native(self, native: Mapping[str, Any]) -> None:
         check_option_names(native, ("max_work", "max_combos"), backend="brute")
+
+    def assign(
+        self,
+        problem: TargetProblem,
+        *,
+        time_limit: float | None,
+        seed: int = 0,
+        threads: int = 1,
+        initial_layer: tuple[Any, Any] | None = None,
+        **native: Any,
+    ) -> RawAssignment:
+        """Exhaustive target assignment (:func:`assign_layer_targets`; native option
+        ``max_combos``)."""
+        return assign_layer_targets(problem, time_limit=time_limit, **native)
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         search = _Search(problem, ctx, ctx.options.native)
@@ -462,10 +479,6 @@ def assign_layer_targets(
 ) -> Any:
     """Exhaustive per-layer target assignment (oracle for tiny batches): every product of
     realisable unit columns, filtered by ``max_flips``, scored by the true violations."""
-    import time
-
-    from mixedopt.problems.layer import RawAssignment
-
     start = time.perf_counter()
     cols, params = _target_columns(tp)
     n = tp.n_units

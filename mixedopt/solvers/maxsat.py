@@ -316,6 +316,7 @@ class MaxSATBackend(Backend):
     """PySAT RC2 over PB/cardinality encodings (see the module docstring)."""
 
     name = "maxsat"
+    label = "MaxSAT"
     description = "PySAT RC2 MaxSAT over cardinality / PB encodings"
     packages = ("pysat",)
     extra = "maxsat"

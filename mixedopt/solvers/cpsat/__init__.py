@@ -28,7 +28,7 @@ Layout: this module holds the registered backend (:class:`CPSATBackend`);
 :mod:`~mixedopt.solvers.cpsat.solver` what runs CP-SAT (status map, parameters, the
 incumbent callback: :func:`run_solver`, :func:`configure_solver`), shared with
 :mod:`mixedopt.solvers.table`, and :mod:`~mixedopt.solvers.cpsat.layer_targets` the
-per-layer target-assignment model (:func:`assign_layer_targets`, :func:`fit_unit_exact`).
+per-layer target-assignment model (:func:`assign_layer_targets`, :meth:`CPSATBackend.assign`).
 
 Native options are fields of CP-SAT's ``SatParameters`` (e.g. ``symmetry_level=2``,
 ``linearization_level=2``); unknown names raise :class:`~mixedopt.errors.ValidationError`.
@@ -49,10 +49,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from mixedopt.problems.layer import RawAssignment, TargetProblem
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import Backend, RawResult, SolveContext
-from mixedopt.solvers.cpsat.layer_targets import assign_layer_targets, fit_unit_exact
+from mixedopt.solvers.cpsat.layer_targets import assign_layer_targets
 from mixedopt.solvers.cpsat.model import MonolithicModel
 from mixedopt.solvers.cpsat.solver import (
     STATUS_MAP,
@@ -66,7 +67,6 @@ __all__ = [
     "MonolithicModel",
     "assign_layer_targets",
     "configure_solver",
-    "fit_unit_exact",
     "run_solver",
 ]
 
@@ -77,6 +77,7 @@ class CPSATBackend(Backend):
     """OR-Tools CP-SAT, naive monolithic model (see the module docstring)."""
 
     name = "cpsat"
+    label = "CP-SAT"
     scaled_inputs = True
     description = "OR-Tools CP-SAT, monolithic CP model"
     packages = ("ortools",)
@@ -87,6 +88,21 @@ class CPSATBackend(Backend):
 
     def check_native(self, native: Mapping[str, Any]) -> None:
         check_native_params(native)
+
+    def assign(
+        self,
+        problem: TargetProblem,
+        *,
+        time_limit: float | None,
+        seed: int = 0,
+        threads: int = 1,
+        initial_layer: tuple[Any, Any] | None = None,
+        **native: Any,
+    ) -> RawAssignment:
+        """The exact CP-SAT target-assignment model (:func:`assign_layer_targets`)."""
+        return assign_layer_targets(
+            problem, time_limit=time_limit, seed=seed, threads=threads, **native
+        )
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         mm = MonolithicModel(problem, ctx)

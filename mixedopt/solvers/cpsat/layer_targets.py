@@ -1,8 +1,8 @@
-"""Per-layer target assignment and single-unit realisability as CP-SAT models.
+"""Per-layer target assignment as a CP-SAT model.
 
 :func:`assign_layer_targets` is the model behind :func:`mixedopt.targets.assign_targets`
-with ``backend="cpsat"``; :func:`fit_unit_exact` decides whether one ±1 column is
-realisable by a unit with discrete weights.
+with ``backend="cpsat"`` (:meth:`CPSATBackend.assign`). Whether one ±1 column is realisable
+by a unit with discrete weights is :func:`mixedopt.perceptron.integer.unit_cp`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from mixedopt.solvers.cpsat.model import weight_vars
 from mixedopt.solvers.cpsat.solver import check_native_params, cp, plain_solver
 from mixedopt.solvers.exprs import affine_rows
 
-__all__ = ["assign_layer_targets", "fit_unit_exact"]
+__all__ = ["assign_layer_targets"]
 
 
 def _unit_vars(md: Any, tp: Any, name: str) -> tuple[list[Any], Any]:
@@ -24,21 +24,6 @@ def _unit_vars(md: Any, tp: Any, name: str) -> tuple[list[Any], Any]:
     lo, hi = (int(v) for v in tp.bias_bounds())
     w = weight_vars(md, tp.weights, K, (f"{name}w{i}" for i in range(tp.n_inputs)))
     return w, md.NewIntVar(lo, hi, f"{name}b")
-
-
-def fit_unit_exact(tp: Any, target: np.ndarray, *, time_limit: float = 10.0) -> np.ndarray | None:
-    """Exact realisability of one ±1 column with discrete weights (integral inputs):
-    ``(w_1..w_n, b)`` realising it, or None when proven impossible or out of time."""
-    cp_model = cp()
-    md = cp_model.CpModel()
-    w, b = _unit_vars(md, tp, "")
-    for k, (z,) in enumerate(affine_rows(tp.A, [w], [b], coef=int, total=sum)):
-        md.Add(z >= 0) if target[k] > 0 else md.Add(z <= -1)
-    solver = plain_solver(time_limit, 0, 1, {})
-    st = solver.Solve(md)
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return np.array([solver.Value(v) for v in w] + [solver.Value(b)], dtype=np.int64)
 
 
 def assign_layer_targets(

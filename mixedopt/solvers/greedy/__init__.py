@@ -48,9 +48,12 @@ from typing import Any, ClassVar
 
 from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
+from mixedopt.problems.layer import RawAssignment, TargetProblem
+from mixedopt.problems.layer_checks import check_layer
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
 from mixedopt.solvers.base import LIMIT, Backend, RawResult, SolveContext, check_option_names
+from mixedopt.solvers.greedy.layer_targets import greedy_assign
 from mixedopt.solvers.greedy.search import Search
 from mixedopt.threads import one_blas_thread
 
@@ -133,10 +136,12 @@ class GreedyBackend(Backend):
     """Local search over discrete weights (registry name ``greedy``)."""
 
     name = "greedy"
+    label = "local search"
     description = "local search over discrete weights (no proof beyond zero errors)"
     packages = ()
     extra = None
     scaled_inputs = True
+    heuristic = True
     # zero errors proves the errors objective; nothing else is ever claimed
     proves_optimality = True
     STATUS_MAP: ClassVar[dict[str, Status | str]] = {"zero": Status.OPTIMAL, "limit": LIMIT}
@@ -145,6 +150,27 @@ class GreedyBackend(Backend):
         check_option_names(native, DEFAULTS, backend="greedy")
         if "init" in native and native["init"] not in ("relax", "random", "zeros"):
             raise ValidationError("greedy option init must be 'relax', 'random' or 'zeros'.")
+
+    def assign(
+        self,
+        problem: TargetProblem,
+        *,
+        time_limit: float | None,
+        seed: int = 0,
+        threads: int = 1,
+        initial_layer: tuple[Any, Any] | None = None,
+        **native: Any,
+    ) -> RawAssignment:
+        """Anytime local search over the targets (:func:`greedy_assign`), started from
+        ``initial_layer`` when given; no native options."""
+        if native:
+            raise ValidationError(f"greedy takes no native options, got {sorted(native)}.")
+        init = (
+            None
+            if initial_layer is None
+            else check_layer(initial_layer, problem.n_units, problem.n_inputs)
+        )
+        return greedy_assign(problem, time_limit=time_limit, seed=seed, initial=init)
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         opts = {**DEFAULTS, **ctx.options.native}

@@ -55,6 +55,7 @@ import numpy as np
 
 from mixedopt.errors import SolverError
 from mixedopt.network import ThresholdNet
+from mixedopt.problems.layer import RawAssignment, TargetProblem
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
 from mixedopt.solvers.base import Backend, RawResult, SolveContext
@@ -126,6 +127,7 @@ class SCIPBackend(Backend):
     """SCIP monolithic MIP (see the module docstring)."""
 
     name = "scip"
+    label = "SCIP"
     scaled_inputs = True
     description = "SCIP MIP (big-M or indicator links)"
     packages = ("pyscipopt",)
@@ -138,6 +140,21 @@ class SCIPBackend(Backend):
             import pyscipopt as scip
 
             set_params(scip.Model(), params)
+
+    def assign(
+        self,
+        problem: TargetProblem,
+        *,
+        time_limit: float | None,
+        seed: int = 0,
+        threads: int = 1,
+        initial_layer: tuple[Any, Any] | None = None,
+        **native: Any,
+    ) -> RawAssignment:
+        """The exact target-assignment MIP (:func:`assign_layer_targets`)."""
+        return assign_layer_targets(
+            problem, time_limit=time_limit, seed=seed, threads=threads, **native
+        )
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
         formulation, params = split_native(ctx.options.native)
