@@ -133,6 +133,22 @@ def test_html_is_self_contained_and_parses():
     assert "http://" not in html and "https://" not in html
 
 
+def test_plot_targets_names_a_layer_that_is_not_there():
+    rep = inspect_targets(xor_net(), XOR_X, XOR_Y)
+    with pytest.raises(ValidationError, match=r"layer must be in \[0, 1\], got 2"):
+        rep.plot_targets(2)
+
+
+def test_renderers_do_not_import_the_report():
+    """html.py and plots.py draw from a report's parts: report.py imports them, never back."""
+    grimp = pytest.importorskip("grimp")
+
+    graph = grimp.build_graph("mixedopt")
+    for renderer in ("mixedopt.inspect.html", "mixedopt.inspect.plots"):
+        assert graph.find_shortest_chain(renderer, "mixedopt.inspect.report") is None
+        assert graph.find_shortest_chain(renderer, "mixedopt.inspect") is None
+
+
 def test_torch_capture_history_is_accepted():
     # the documented format of mixedopt.torch's target capture (plain data)
     hist = {

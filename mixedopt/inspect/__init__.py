@@ -31,12 +31,17 @@ writes all of them to a folder. :func:`to_networkx` turns a network into a weigh
 Modules
 -------
 ``build``        :func:`inspect_targets`
-``report``       :class:`TargetReport`, :class:`LayerReport`, :class:`CodeStats` and their
-                 outputs (table, JSON, figures, HTML, folder)
-``layer_stats``  per-layer agreement, margins, conflict sets, class-conditional codes
+``report``       :class:`TargetReport` and its outputs (table, JSON, figures, HTML, folder)
+``layers``       :class:`LayerReport`, :class:`CodeStats`: the statistics of one layer
+``layer_stats``  computes them: agreement, margins, conflict sets, class-conditional codes
 ``history``      flip-rate and violated-fraction curves from a training history
+``html``         the HTML page, from a report's parts (no import of ``report``)
+``plots``        the matplotlib figures, from a report's parts (no import of ``report``)
 ``graph``        :func:`to_networkx`
-``_scalars``     number helpers shared by the above
+``scalars``      number helpers shared by the above
+
+Dependencies point one way: ``build`` → ``report`` → ``html`` / ``plots`` → ``layers``;
+nothing in the package imports this ``__init__``.
 
 Examples
 --------
@@ -54,6 +59,7 @@ from __future__ import annotations
 
 from mixedopt.inspect.build import inspect_targets
 from mixedopt.inspect.graph import to_networkx
-from mixedopt.inspect.report import CodeStats, LayerReport, TargetReport
+from mixedopt.inspect.layers import CodeStats, LayerReport
+from mixedopt.inspect.report import TargetReport
 
 __all__ = ["CodeStats", "LayerReport", "TargetReport", "inspect_targets", "to_networkx"]

@@ -1,4 +1,4 @@
-"""Build a :class:`~mixedopt.inspect.TargetReport`: :func:`inspect_targets`.
+"""Build a :class:`~mixedopt.inspect.report.TargetReport`: :func:`inspect_targets`.
 
 Resolves the network, targets and history of the inspected object, computes the targets
 when none are given (one FTPROP target step) and assembles the per-layer statistics of
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from mixedopt.errors import ValidationError
+from mixedopt.ftprop.targets import propagate_targets
 from mixedopt.inspect.history import history_curves, history_dict
 from mixedopt.inspect.layer_stats import (
     code_stats,
@@ -19,8 +20,10 @@ from mixedopt.inspect.layer_stats import (
     layer_report,
     output_targets,
 )
-from mixedopt.inspect.report import LayerReport, TargetReport
+from mixedopt.inspect.layers import LayerReport
+from mixedopt.inspect.report import TargetReport
 from mixedopt.network import ThresholdNet
+from mixedopt.result import SolveResult
 from mixedopt.validation import check_labels
 
 __all__ = ["inspect_targets"]
@@ -28,8 +31,6 @@ __all__ = ["inspect_targets"]
 
 def _resolve(obj: Any) -> tuple[ThresholdNet, list[np.ndarray] | None, Any]:
     """Network, solver targets and history of a net / result / estimator."""
-    from mixedopt.result import SolveResult
-
     if isinstance(obj, ThresholdNet):
         return obj, None, obj.metadata.get("history")
     if isinstance(obj, SolveResult):
@@ -143,8 +144,6 @@ def inspect_targets(
                 f"{[(Xa.shape[0], n) for n in net.hidden_sizes]}."
             )
     elif n_hidden:
-        from mixedopt.ftprop.trainer import propagate_targets
-
         pt = propagate_targets(net, Xa, ya, target_step=target_step, loss=loss)
         T = pt.targets
         source = f"ftprop-{target_step}"

@@ -1,11 +1,14 @@
 """Export a :class:`~mixedopt.ThresholdNet` as a weighted :class:`networkx.DiGraph`.
 
-networkx is imported when :func:`to_networkx` is called, not when :mod:`mixedopt` is.
+networkx is imported with :mod:`mixedopt.inspect`, which :mod:`mixedopt` imports on first
+use (``mo.to_networkx``, ``mo.inspect_targets``), not when :mod:`mixedopt` is.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import networkx as nx
 
 from mixedopt.inspect.scalars import item
 from mixedopt.network import ThresholdNet
@@ -33,8 +36,6 @@ def to_networkx(net: ThresholdNet, *, drop_zero: bool = False) -> Any:
     >>> G.number_of_nodes(), G.number_of_edges()
     (6, 8)
     """
-    import networkx as nx
-
     G = nx.DiGraph(sizes=",".join(map(str, net.sizes)), output=net.output)
 
     def name(layer: int, j: int) -> str:

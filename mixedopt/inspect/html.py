@@ -1,4 +1,6 @@
-"""Self-contained HTML page of a :class:`mixedopt.inspect.TargetReport`.
+"""Self-contained HTML page of a target-assignment report (written for
+:class:`mixedopt.inspect.report.TargetReport`, which calls :func:`render_html` with its parts
+and its figures).
 
 One file, no external assets: inline CSS, figures as base64 PNG ``data:`` URIs, and the
 JSON summary in a collapsible block.
@@ -9,12 +11,11 @@ from __future__ import annotations
 import base64
 import html
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from mixedopt.inspect import TargetReport
+from mixedopt.inspect.layers import LayerReport
 
 __all__ = ["render_html"]
 
@@ -63,35 +64,32 @@ def _f(v: Any, fmt: str = ".3f") -> str:
     return "-" if not np.isfinite(fv) else format(fv, fmt)
 
 
-def report_images(report: TargetReport) -> dict[str, bytes]:
-    """PNG bytes of every figure: ``training`` (when there is a history) and
-    ``targets_layer<k>``."""
-    from mixedopt.inspect.plots import figure_png
+def render_html(
+    *,
+    layers: list[LayerReport],
+    net_sizes: list[int],
+    n_samples: int,
+    accuracy: float,
+    target_source: str,
+    notes: list[str],
+    summary: dict[str, Any],
+    images: dict[str, bytes],
+) -> str:
+    """The report as one HTML document (string).
 
-    images: dict[str, bytes] = {}
-    fig = report.plot_training()
-    if fig is not None:
-        images["training"] = figure_png(fig)
-    for ly in report.layers:
-        images[f"targets_layer{ly.index}"] = figure_png(report.plot_targets(ly.index))
-    return images
-
-
-def render_html(report: TargetReport, images: dict[str, bytes] | None = None) -> str:
-    """The report as one HTML document (string); ``images`` as from :func:`report_images`
-    (rendered here when omitted)."""
-    if images is None:
-        images = report_images(report)
+    ``summary`` is the report's JSON data (shown in a collapsible block); ``images`` holds
+    PNG bytes: ``training`` (optional) and ``targets_layer<k>`` for every layer.
+    """
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>mixedopt target report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>mixedopt target-assignment report</h1>",
-        f"<p>network {_esc(report.net_sizes)} · {report.n_samples} samples · accuracy "
-        f"<b>{report.accuracy:.4f}</b> · targets: <code>{_esc(report.target_source)}</code></p>",
+        f"<p>network {_esc(net_sizes)} · {n_samples} samples · accuracy "
+        f"<b>{accuracy:.4f}</b> · targets: <code>{_esc(target_source)}</code></p>",
     ]
     rows = []
-    for ly in report.layers:
+    for ly in layers:
         checked = sum(1 for s in ly.separable if s is not None)
         rows.append(
             [
@@ -127,11 +125,11 @@ def render_html(report: TargetReport, images: dict[str, bytes] | None = None) ->
             rows,
         )
     )
-    if report.notes:
-        parts.append("<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in report.notes) + "</ul>")
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>")
     if "training" in images:
         parts.append("<h2>Training</h2>" + _img(images["training"], "training curves"))
-    for ly in report.layers:
+    for ly in layers:
         parts.append(f"<h2>{_esc(ly.name.capitalize())}</h2>")
         parts.append(_img(images[f"targets_layer{ly.index}"], f"targets of {ly.name}"))
         unit_rows = [
@@ -163,10 +161,9 @@ def render_html(report: TargetReport, images: dict[str, bytes] | None = None) ->
                 f"<p>{ly.codes.n_codes} distinct codes, purity {ly.codes.purity:.3f}</p>"
                 + _table(["class", "most frequent codes"], crow, left=2)
             )
-    summary = json.dumps(report.to_dict(include_matrices=False), indent=1)
     parts.append(
         "<h2>Data</h2><details><summary>JSON summary</summary><pre>"
-        + _esc(summary)
+        + _esc(json.dumps(summary, indent=1))
         + "</pre></details>"
     )
     parts.append("</body></html>")

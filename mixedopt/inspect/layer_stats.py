@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixedopt.inspect.report import CodeStats, LayerReport
+from mixedopt.ftprop.unit_steps import levels_of
+from mixedopt.inspect.layers import CodeStats, LayerReport
 from mixedopt.inspect.scalars import item
 from mixedopt.network import ThresholdNet
+from mixedopt.perceptron.fit import fit_unit
+
+__all__ = ["code_stats", "find_conflicts", "layer_report", "output_targets"]
 
 
 def output_targets(
@@ -43,8 +47,6 @@ def layer_report(
     norms = np.sqrt(np.sum(W * W, axis=1))
     norms = np.where(norms > 0, norms, 1.0)
     if kind == "hidden" and act.startswith("staircase"):
-        from mixedopt.ftprop.unit_steps import levels_of
-
         lv = levels_of(act)
         k = lv.index(tgt)
         j = np.arange(lv.thresholds.shape[0])
@@ -89,13 +91,6 @@ def find_conflicts(
         pm1 = np.where(layer.targets > 0, 1.0, -1.0)
     else:
         notes.append(f"{layer.name}: conflict sets need two-level targets (skipped).")
-        return
-    try:
-        from mixedopt.perceptron import fit_unit
-    except ImportError:  # pragma: no cover - perceptron ships with mixedopt
-        msg = "conflict sets skipped: mixedopt.perceptron is not available."
-        if msg not in notes:
-            notes.append(msg)
         return
     order = bad[np.argsort(-layer.unit_violations[bad], kind="stable")][:max_units]
     if bad.size > max_units:

@@ -1,20 +1,19 @@
-"""Matplotlib figures of a :class:`mixedopt.inspect.TargetReport`.
+"""Matplotlib figures of a target-assignment report (drawn for
+:class:`mixedopt.inspect.report.TargetReport`, which calls these with its parts).
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no ``pyplot``), so they
-work headless and never touch a global backend or open windows.
+work headless and never touch a global backend or open windows. matplotlib (extra ``viz``)
+is imported when the first figure is drawn.
 """
 
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from mixedopt.errors import ValidationError
-
-if TYPE_CHECKING:
-    from mixedopt.inspect import TargetReport
+from mixedopt.inspect.layers import LayerReport
 
 __all__ = ["figure_png", "plot_targets", "plot_training"]
 
@@ -29,14 +28,21 @@ def _figure(**kw: Any) -> Any:
     return Figure(**kw)
 
 
-def plot_targets(report: TargetReport, layer: int = 0, ax: Any = None) -> Any:
-    """Targets of ``layer`` as a heatmap (samples sorted by class, class bands marked), with
-    the samples where target and activation disagree shown on a second panel."""
-    if not 0 <= layer < len(report.layers):
-        raise ValidationError(f"layer must be in [0, {len(report.layers) - 1}], got {layer}.")
-    ly = report.layers[layer]
-    codes = np.searchsorted(report.classes, report.labels) if report.classes.size else None
-    order = np.argsort(codes, kind="stable") if codes is not None else np.arange(report.n_samples)
+def plot_targets(
+    ly: LayerReport,
+    labels: np.ndarray,
+    classes: np.ndarray,
+    target_source: str,
+    ax: Any = None,
+) -> Any:
+    """Targets of layer ``ly`` as a heatmap (samples sorted by class, class bands marked), with
+    the samples where target and activation disagree shown on a second panel.
+
+    ``labels`` are the samples' labels, ``classes`` the network's classes and
+    ``target_source`` names the origin of the targets (shown in the title).
+    """
+    codes = np.searchsorted(classes, labels) if classes.size else None
+    order = np.argsort(codes, kind="stable") if codes is not None else np.arange(labels.shape[0])
     T = ly.targets[order]
     miss = (ly.targets != ly.activations)[order]
     if ax is None:
@@ -48,7 +54,7 @@ def plot_targets(report: TargetReport, layer: int = 0, ax: Any = None) -> Any:
         fig = ax.figure
         axes = [ax]
     im = axes[0].imshow(T, aspect="auto", cmap="coolwarm", interpolation="nearest")
-    axes[0].set_title(f"{ly.name}: targets ({report.target_source})")
+    axes[0].set_title(f"{ly.name}: targets ({target_source})")
     axes[0].set_xlabel("unit")
     axes[0].set_ylabel("sample (sorted by class)")
     levels = np.unique(T)
@@ -60,13 +66,13 @@ def plot_targets(report: TargetReport, layer: int = 0, ax: Any = None) -> Any:
         axes[1].set_title(f"missed targets (agreement {ly.agreement:.3f})")
         axes[1].set_xlabel("unit")
     if codes is not None:
-        counts = np.bincount(codes, minlength=report.classes.size)
+        counts = np.bincount(codes, minlength=classes.size)
         edges = np.cumsum(counts)[:-1] - 0.5
         for a in axes:
             for e in edges:
                 a.axhline(e, color="black", linewidth=0.8)
         mids = np.cumsum(counts) - counts / 2.0 - 0.5
-        axes[0].set_yticks(mids, [str(c) for c in report.classes.tolist()])
+        axes[0].set_yticks(mids, [str(c) for c in classes.tolist()])
     return fig
 
 

@@ -1,13 +1,15 @@
-"""The reports :func:`~mixedopt.inspect.inspect_targets` returns and their outputs.
+"""The report :func:`~mixedopt.inspect.build.inspect_targets` returns, and its outputs.
 
-:class:`TargetReport` holds one :class:`LayerReport` per layer (hidden layers, then the
-output layer); a hidden layer's class-conditional codes are a :class:`CodeStats`. The report
-renders as a rich table (:meth:`TargetReport.table`, :meth:`TargetReport.print`), JSON
-(:meth:`TargetReport.to_dict`, :meth:`TargetReport.to_json`), matplotlib figures
-(:meth:`TargetReport.plot_targets`, :meth:`TargetReport.plot_training`; drawn by
-:mod:`mixedopt.inspect.plots`, optional extra ``viz``) and a self-contained HTML page
-(:meth:`TargetReport.to_html`, :mod:`mixedopt.inspect.html`); :meth:`TargetReport.save`
-writes all of them to a folder. rich and matplotlib are imported only when used.
+:class:`TargetReport` holds one :class:`~mixedopt.inspect.layers.LayerReport` per layer
+(hidden layers, then the output layer). The report renders as a rich table
+(:meth:`TargetReport.table`, :meth:`TargetReport.print`), JSON (:meth:`TargetReport.to_dict`,
+:meth:`TargetReport.to_json`), matplotlib figures (:meth:`TargetReport.plot_targets`,
+:meth:`TargetReport.plot_training`; drawn by :mod:`mixedopt.inspect.plots`, optional extra
+``viz``) and a self-contained HTML page (:meth:`TargetReport.to_html`, written by
+:mod:`mixedopt.inspect.html`); :meth:`TargetReport.save` writes all of them to a folder.
+
+The renderers sit below this module: they take the report's parts (layers, labels, ...),
+not the report, and never import it. matplotlib is imported only when a figure is drawn.
 """
 
 from __future__ import annotations
@@ -19,84 +21,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
+from mixedopt.errors import ValidationError
 from mixedopt.files import atomic_savez, atomic_write_bytes
 from mixedopt.inspect.history import jsonable_history
-from mixedopt.inspect.scalars import fmt, item, num
+from mixedopt.inspect.html import render_html
+from mixedopt.inspect.layers import LayerReport
+from mixedopt.inspect.plots import figure_png, plot_targets, plot_training
+from mixedopt.inspect.scalars import fmt, item
 
-__all__ = ["CodeStats", "LayerReport", "TargetReport"]
-
-_JSON_MATRIX_LIMIT = 200_000  # target matrices larger than this stay out of the JSON
-
-
-@dataclass
-class CodeStats:
-    """Class-conditional activation codes of a hidden layer.
-
-    ``per_class[c]`` lists ``(code, count)`` for the most frequent codes of class ``c``;
-    ``purity`` is ``sum_code max_class count / n`` (1.0: the codes determine the class).
-    """
-
-    n_codes: int
-    purity: float
-    per_class: dict[str, list[tuple[str, int]]]
-    code_purity: list[tuple[str, int, float]]
-
-
-@dataclass
-class LayerReport:
-    """Statistics of one layer (see :func:`inspect_targets`)."""
-
-    index: int
-    kind: str
-    activation: str
-    targets: np.ndarray
-    activations: np.ndarray
-    agreement: float
-    unit_agreement: np.ndarray
-    unit_margin: np.ndarray
-    unit_violations: np.ndarray
-    separable: list[bool | None]
-    conflicts: dict[int, list[int]]
-    codes: CodeStats | None = None
-    flip_rate: list[float] | None = None
-    violated_curve: list[float] | None = None
-
-    @property
-    def n_units(self) -> int:
-        return int(self.targets.shape[1])
-
-    @property
-    def name(self) -> str:
-        return f"hidden {self.index + 1}" if self.kind == "hidden" else "output"
-
-    def to_dict(self, include_matrices: bool = True) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "index": self.index,
-            "name": self.name,
-            "kind": self.kind,
-            "activation": self.activation,
-            "n_units": self.n_units,
-            "agreement": self.agreement,
-            "unit_agreement": self.unit_agreement.tolist(),
-            "unit_margin": [num(v) for v in self.unit_margin.tolist()],
-            "unit_violations": self.unit_violations.tolist(),
-            "separable": self.separable,
-            "conflicts": {str(k): v for k, v in self.conflicts.items()},
-            "flip_rate": self.flip_rate,
-            "violated_curve": self.violated_curve,
-        }
-        if self.codes is not None:
-            d["codes"] = {
-                "n_codes": self.codes.n_codes,
-                "purity": self.codes.purity,
-                "per_class": {k: [list(p) for p in v] for k, v in self.codes.per_class.items()},
-                "code_purity": [list(p) for p in self.codes.code_purity],
-            }
-        if include_matrices and self.targets.size <= _JSON_MATRIX_LIMIT:
-            d["targets"] = self.targets.tolist()
-            d["activations"] = self.activations.tolist()
-        return d
+__all__ = ["TargetReport"]
 
 
 @dataclass
@@ -139,11 +76,8 @@ class TargetReport:
             atomic_write_bytes(Path(path), text.encode("utf-8"))
         return text
 
-    def table(self) -> Any:
+    def table(self) -> Table:
         """A rich :class:`~rich.table.Table` with one row per layer."""
-        from rich import box
-        from rich.table import Table
-
         t = Table(
             title=f"target assignment ({self.target_source}); accuracy {self.accuracy:.3f}",
             box=box.SIMPLE_HEAD,
@@ -184,10 +118,8 @@ class TargetReport:
             )
         return t
 
-    def print(self, console: Any = None) -> None:
+    def print(self, console: Console | None = None) -> None:
         """Print :meth:`table` (to ``console`` or a new rich console)."""
-        from rich.console import Console
-
         console = console or Console()
         console.print(self.table())
         console.print(
@@ -201,21 +133,19 @@ class TargetReport:
     # ------------------------------------------------------------------ figures
     def plot_targets(self, layer: int = 0, ax: Any = None) -> Any:
         """Heatmap of a layer's targets, samples sorted by class (matplotlib Figure)."""
-        from mixedopt.inspect.plots import plot_targets
-
-        return plot_targets(self, layer, ax=ax)
+        if not 0 <= layer < len(self.layers):
+            raise ValidationError(f"layer must be in [0, {len(self.layers) - 1}], got {layer}.")
+        return plot_targets(
+            self.layers[layer], self.labels, self.classes, self.target_source, ax=ax
+        )
 
     def plot_training(self) -> Any:
         """Training curves from the history (matplotlib Figure), or None without one."""
-        from mixedopt.inspect.plots import plot_training
-
         return plot_training(self.history)
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """A self-contained HTML page (figures embedded as base64 PNG)."""
-        from mixedopt.inspect.html import render_html
-
-        html = render_html(self)
+        html = self._html(self._images())
         if path is not None:
             atomic_write_bytes(Path(path), html.encode("utf-8"))
         return html
@@ -223,16 +153,14 @@ class TargetReport:
     def save(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
         """Write ``report.html``, ``report.json``, ``targets.npz``, one
         ``targets_layer<k>.png`` per layer and ``training.png`` to ``folder``."""
-        from mixedopt.inspect.html import render_html, report_images
-
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        images = report_images(self)
+        images = self._images()
         files: dict[str, Path] = {}
         files["json"] = out / "report.json"
         self.to_json(files["json"])
         files["html"] = out / "report.html"
-        atomic_write_bytes(files["html"], render_html(self, images).encode("utf-8"))
+        atomic_write_bytes(files["html"], self._html(images).encode("utf-8"))
         for key, png in images.items():
             files[key] = out / f"{key}.png"
             atomic_write_bytes(files[key], png)
@@ -244,3 +172,26 @@ class TargetReport:
         files["npz"] = out / "targets.npz"
         atomic_savez(files["npz"], arrays)
         return files
+
+    def _images(self) -> dict[str, bytes]:
+        """PNG bytes of every figure: ``training`` (when there is a history) and
+        ``targets_layer<k>``."""
+        images: dict[str, bytes] = {}
+        fig = self.plot_training()
+        if fig is not None:
+            images["training"] = figure_png(fig)
+        for ly in self.layers:
+            images[f"targets_layer{ly.index}"] = figure_png(self.plot_targets(ly.index))
+        return images
+
+    def _html(self, images: dict[str, bytes]) -> str:
+        return render_html(
+            layers=self.layers,
+            net_sizes=self.net_sizes,
+            n_samples=self.n_samples,
+            accuracy=self.accuracy,
+            target_source=self.target_source,
+            notes=self.notes,
+            summary=self.to_dict(include_matrices=False),
+            images=images,
+        )
