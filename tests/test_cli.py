@@ -20,6 +20,23 @@ def test_help_lists_commands():
         assert cmd in res.output
 
 
+def test_commands_keep_their_order():
+    """One module per command (mixedopt/cli/*.py); `mixedopt --help` lists them as before."""
+    names = [c.name for c in app.registered_commands]
+    assert names == ["datasets", "demo", "solve", "torch-train", "train", "inspect", "bench"]
+
+
+def test_starting_the_cli_imports_neither_torch_nor_scikit_learn():
+    """`mixedopt --help` stays fast and works without the torch extra."""
+    code = (
+        "import sys, mixedopt.cli; "
+        "bad = [m for m in ('torch', 'sklearn', 'networkx') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_every_command_has_help():
     commands = [c.name for c in app.registered_commands]
     assert commands

@@ -3,7 +3,7 @@
 The scripts live in the repository's ``scripts/`` folder (they are not installed with the
 package: they write to ``results/`` next to them). This module finds them, lists them with
 their one-line descriptions, and runs one with the current interpreter, passing every further
-argument through.
+argument through (:func:`bench_cmd`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import typer
+from rich.table import Table
+
+from mixedopt.cli.common import console, handle_errors
 from mixedopt.errors import ValidationError
 
-__all__ = ["BENCHMARKS", "describe", "run_benchmark", "scripts_dir"]
+__all__ = ["BENCHMARKS", "bench_cmd", "describe", "run_benchmark", "scripts_dir"]
 
 #: short name -> script file in ``scripts/``
 BENCHMARKS: dict[str, str] = {
@@ -68,3 +72,34 @@ def run_benchmark(name: str, args: list[str]) -> int:
         )
     script = scripts_dir() / BENCHMARKS[name]
     return subprocess.call([sys.executable, str(script), *args])
+
+
+@handle_errors
+def bench_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        None, help="exact, perceptron, ftprop, torch or convex; none: list them."
+    ),
+) -> None:
+    """Run a benchmark or reproduction script (results/*.md + .json); extra args pass through.
+
+    Example: ``mixedopt bench exact --quick`` (or ``mixedopt bench exact -- --help``).
+    """
+    if name is None:
+        folder = scripts_dir()
+        table = Table(title=f"benchmarks in {folder}")
+        table.add_column("name", style="cyan")
+        table.add_column("script")
+        table.add_column("what it measures")
+        for key, script in BENCHMARKS.items():
+            table.add_row(key, script, describe(folder / script))
+        console.print(table)
+        console.print(
+            "run one with `mixedopt bench NAME -- OPTIONS` (options go to the script; "
+            "`mixedopt bench NAME -- --help` lists them)",
+            markup=False,
+        )
+        return
+    code = run_benchmark(name, list(ctx.args))
+    if code:
+        raise typer.Exit(code)

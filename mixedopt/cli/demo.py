@@ -7,7 +7,7 @@
    the Pima diabetes data (vendored, offline) and reports its test accuracy.
 3. **Inspection.** How well the hidden targets separate the classes.
 
-Only the CLI calls this; it prints through the rich console it is given.
+Only the CLI calls :func:`run_demo`; it prints through the rich console it is given.
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["run_demo"]
+import mixedopt as mo
+from mixedopt.cli.common import console, handle_errors
+
+__all__ = ["demo_cmd", "run_demo"]
 
 
 def run_demo(console: Console, *, seed: int = 0, time_limit: float = 30.0) -> dict[str, Any]:
     """Run the tour; return its key numbers (used by the tests)."""
-    import mixedopt as mo
-
     out: dict[str, Any] = {}
 
     console.rule("[bold]1. Exact training: minimum training errors, with a proof")
@@ -100,3 +102,11 @@ def _fmt(x: float | None) -> str:
     if x is None:
         return "-"
     return str(int(x)) if float(x).is_integer() else f"{x:.3g}"
+
+
+@handle_errors
+def demo_cmd(
+    seed: int = typer.Option(0, min=0, help="Random seed."),
+) -> None:
+    """A short tour: exact training of a tiny net, then training on a real data set."""
+    run_demo(console, seed=seed)

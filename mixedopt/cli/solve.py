@@ -1,9 +1,9 @@
-"""The ``mixedopt solve`` command: exact training with live progress (rendering only).
+"""``mixedopt solve``: exact training with live progress.
 
-The command in :mod:`mixedopt.cli` parses options and calls :func:`run_solve`, which loads
-the data, runs :func:`mixedopt.exact.engine.train_exact` with an incumbent callback feeding
-a rich live line (incumbent, bound, gap, time, phase), then prints a final table and saves
-the net (``--out``, .npz) and the result (``--json``).
+:func:`solve_cmd` parses the options and calls :func:`run_solve`, which loads the data, runs
+:func:`mixedopt.exact.engine.solve_problem` with an incumbent callback feeding a rich live
+line (incumbent, bound, gap, time, phase), then prints a final table and saves the net
+(``--out``, .npz) and the result (``--json``).
 """
 
 from __future__ import annotations
@@ -14,16 +14,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from mixedopt import datasets
+from mixedopt.cli.common import console, file_out_path, handle_errors, net_out_path
+from mixedopt.exact.engine import solve_problem
 from mixedopt.files import atomic_write_text
+from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Progress, SolveResult
 from mixedopt.validation import check_network_size, check_weight_bound
 
-__all__ = ["run_solve"]
+__all__ = ["result_table", "run_solve", "solve_cmd"]
 
 
 def _fmt(v: Any) -> str:
@@ -132,10 +137,6 @@ def run_solve(
     progress: bool = True,
 ) -> SolveResult:
     """Load ``data``, train, show progress and the final table, save outputs."""
-    from mixedopt import datasets
-    from mixedopt.exact.engine import solve_problem
-    from mixedopt.problems.training import TrainingProblem
-
     check_weight_bound(bound, weights)
     X, y = datasets.load(data)
     problem = TrainingProblem.from_data(
@@ -196,3 +197,50 @@ def run_solve(
         atomic_write_text(Path(json_out), json.dumps(res.to_dict(), indent=2, default=str))
         console.print(f"saved result to [bold]{json_out}[/]")
     return res
+
+
+@handle_errors
+def solve_cmd(
+    data: str = typer.Option(
+        ..., "--data", "-d", help="Data set: a name, 'planted:m=200,d=6,h=3,noise=0.05', or a file."
+    ),
+    hidden: str = typer.Option("", "--hidden", help="Hidden layer widths, e.g. '3' or '4,2'."),
+    weights: str = typer.Option(
+        "integer", "--weights", "-w", help="Weight domain: integer, binary, ternary or real."
+    ),
+    bound: float = typer.Option(
+        None, "--bound", "-K", help="Weight bound K (integer: [-K, K]; real: box)."
+    ),
+    objective: str = typer.Option(
+        "errors", "--objective", help="errors, weights, margin, or e.g. 'errors,weights'."
+    ),
+    backend: str = typer.Option(
+        "cpsat", "--backend", "-b", help="cpsat, scip, maxsat, brute, greedy."
+    ),
+    method: str = typer.Option("auto", "--method", help="auto, monolithic, table or heuristic."),
+    time_limit: float = typer.Option(60.0, "--time-limit", "-t", help="Seconds for the whole run."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
+    threads: int = typer.Option(1, "--threads", help="Solver threads."),
+    out: str = typer.Option(None, "--out", "-o", help="Save the net (.npz)."),
+    json_out: str = typer.Option(None, "--json", help="Save the result summary (.json)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress."),
+) -> None:
+    """Train a sign network exactly: live incumbent/bound/gap, a final table, the net saved."""
+    res = run_solve(
+        console,
+        data=data,
+        hidden=hidden,
+        weights=weights,
+        bound=bound,
+        objective=objective,
+        backend=backend,
+        method=method,
+        time_limit=time_limit,
+        seed=seed,
+        threads=threads,
+        out=net_out_path(out, "--out"),
+        json_out=file_out_path(json_out, "--json"),
+        progress=progress,
+    )
+    if res.interrupted:
+        raise typer.Exit(130)

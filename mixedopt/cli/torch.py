@@ -1,28 +1,39 @@
-"""Rendering for ``mixedopt torch-train`` (progress bar, tables); called by mixedopt.cli.
+"""``mixedopt torch-train``: train a hard-threshold network in PyTorch (progress, tables).
 
 This is command-line code: it prints through the rich console it is given. Under
-``torchrun`` only rank 0 prints.
+``torchrun`` only rank 0 prints. torch is an optional extra, so :mod:`mixedopt.torch` is
+imported when the command runs, not when ``mixedopt`` starts (without torch installed the
+command ends with the error that names the extra).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from mixedopt.cli.common import console, handle_errors, net_out_path
 from mixedopt.errors import ValidationError
-from mixedopt.torch.capture import save_history
-from mixedopt.torch.export import export_model, save_model, to_threshold_net
-from mixedopt.torch.summary import summary
-from mixedopt.torch.train import TrainConfig, fit
+from mixedopt.validation import as_sequence_of_ints
 
-__all__ = ["check_save_net", "parse_options", "run_torch_train", "save_threshold_net"]
+if TYPE_CHECKING:
+    import torch
+
+    from mixedopt.torch.train import TrainConfig
+
+__all__ = [
+    "check_save_net",
+    "parse_options",
+    "run_torch_train",
+    "save_threshold_net",
+    "torch_train_cmd",
+]
 
 # data sources whose raw inputs `mixedopt inspect --data NAME` reads (mixedopt.datasets.load)
 _NOT_INSPECTABLE = ("mnist1d", "synthetic", "cifar10", "cifar-10", "mnist", "fashion-mnist", "idx")
@@ -68,15 +79,17 @@ def check_save_net(config: TrainConfig) -> None:
         )
 
 
-@torch.no_grad()
 def _predict_codes(model: torch.nn.Module, X: torch.Tensor, batch: int = 1024) -> np.ndarray:
+    import torch
+
     was = model.training
     model.eval()
     par = next(model.parameters())
-    out = [
-        model(X[s : s + batch].to(par.device, par.dtype)).argmax(1).cpu()
-        for s in range(0, X.shape[0], batch)
-    ]
+    with torch.no_grad():
+        out = [
+            model(X[s : s + batch].to(par.device, par.dtype)).argmax(1).cpu()
+            for s in range(0, X.shape[0], batch)
+        ]
     model.train(was)
     return torch.cat(out).numpy()
 
@@ -90,6 +103,7 @@ def save_threshold_net(model: torch.nn.Module, config: TrainConfig, path: str) -
     inputs, and how many test predictions differ (float32 pre-activations rounding across 0).
     """
     from mixedopt.torch.data import raw_split
+    from mixedopt.torch.export import to_threshold_net
 
     raw = raw_split(
         config.data, config.data_dir, test_size=config.test_size, split_seed=config.split_seed
@@ -153,14 +167,15 @@ def run_torch_train(
         raise ValidationError(
             f"--export-format must be 'export' or 'torchscript', got {export_format!r}."
         )
+    from mixedopt.torch.capture import save_history
+    from mixedopt.torch.export import export_model, save_model
+    from mixedopt.torch.summary import summary
+    from mixedopt.torch.train import fit
+
     if save_net:
         check_save_net(config)
-        from mixedopt.io import network_file_path
-
-        try:  # a folder or a non-.npz name is refused before training, not after
-            save_net = str(network_file_path(save_net))
-        except ValidationError as exc:
-            raise ValidationError(f"--save-net: {exc}") from None
+        # a folder or a non-.npz name is refused before training, not after
+        save_net = str(net_out_path(save_net, "--save-net"))
     main = int(os.environ.get("RANK", "0")) == 0
     show = main and not quiet and not json_out
     state: dict[str, Any] = {}
@@ -286,3 +301,98 @@ def run_torch_train(
     if net_report is not None:
         console.print(f"[dim]inspect it with: {net_report['inspect']}[/]")
     return out
+
+
+@handle_errors
+def torch_train_cmd(
+    model: str = typer.Option(
+        "convnet4", "--model", "-m", help="convnet4, convnet8, alexnet, resnet18, mlp, conv1d."
+    ),
+    activation: str = typer.Option(
+        "sign", "--activation", "-a", help="sign, step01, staircase3, staircase5 or relu."
+    ),
+    rule: str = typer.Option(
+        "soft-hinge", "--rule", "-r", help="soft-hinge (FTP-SH), sste, ste, truncated-hinge, ..."
+    ),
+    data: str = typer.Option(
+        "digits", "--data", "-d", help="digits, mnist1d, synthetic, cifar10, mnist, or a table."
+    ),
+    data_dir: str = typer.Option(None, "--data-dir", help="Folder of CIFAR-10 batches / IDX."),
+    epochs: int = typer.Option(10, "--epochs", "-e", help="Epochs."),
+    batch_size: int = typer.Option(None, "--batch-size", "-b", help="Total batch (preset)."),
+    optimizer: str = typer.Option(None, "--optimizer", help="adam or sgd (preset)."),
+    lr: float = typer.Option(None, "--lr", help="Learning rate (preset)."),
+    weight_decay: float = typer.Option(None, "--weight-decay", help="Coupled L2 (preset)."),
+    momentum: float = typer.Option(0.9, "--momentum", help="SGD momentum."),
+    schedule: str = typer.Option("step", "--schedule", help="step, cosine or constant."),
+    milestones: str = typer.Option(None, "--milestones", help="Epochs of LR x gamma, '20,25'."),
+    gamma: float = typer.Option(0.1, "--gamma", help="LR factor at each milestone."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of torch, numpy and shuffling."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    option: list[str] = typer.Option(
+        None, "--option", "-o", help="Model option key=value (hidden=128,64; batch_norm=true)."
+    ),
+    augment: bool = typer.Option(None, "--augment/--no-augment", help="Crop+flip images."),
+    checkpoint: str = typer.Option(None, "--checkpoint", help="Checkpoint written every epoch."),
+    resume: str = typer.Option(None, "--resume", help="Continue from this checkpoint."),
+    metrics: str = typer.Option(None, "--metrics", help="Append per-epoch JSON lines here."),
+    save: str = typer.Option(None, "--save", help="Save the model (.pt + .pt.json)."),
+    save_net: str = typer.Option(
+        None, "--save-net", help="Save an mlp as a numpy ThresholdNet (.npz) on raw inputs."
+    ),
+    export: str = typer.Option(None, "--export", help="Export the model graph to this file."),
+    export_format: str = typer.Option("export", "--export-format", help="export/torchscript."),
+    capture_targets: str = typer.Option(
+        None, "--capture-targets", help="Record targets per threshold layer to this .npz."
+    ),
+    capture_steps: int = typer.Option(
+        None, "--capture-steps", help="Also snapshot targets every this many steps."
+    ),
+    max_steps: int = typer.Option(None, "--max-steps", help="Cap on steps per epoch."),
+    summary: bool = typer.Option(False, "--summary", help="Print the bit-aware model summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Train a hard-threshold network in PyTorch (FTPROP-MB with a target-propagation rule)."""
+    from mixedopt.torch.train import TrainConfig
+
+    config = TrainConfig(
+        model=model,
+        activation=activation,
+        rule=rule,
+        data=data,
+        data_dir=data_dir,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        lr=lr,
+        weight_decay=weight_decay,
+        momentum=momentum,
+        schedule=schedule,
+        milestones=as_sequence_of_ints(milestones, name="--milestones") if milestones else None,
+        gamma=gamma,
+        seed=seed,
+        device=device,
+        model_options=parse_options(option),
+        augment=augment,
+        checkpoint=checkpoint,
+        resume=resume,
+        metrics=metrics,
+        capture_targets=capture_targets is not None,
+        capture_steps=capture_steps,
+        max_steps=max_steps,
+    )
+    res = run_torch_train(
+        console,
+        config,
+        save=save,
+        save_net=save_net,
+        export=export,
+        export_format=export_format,
+        capture_path=capture_targets,
+        show_summary=summary,
+        quiet=quiet,
+        json_out=json_out,
+    )
+    if res["interrupted"]:
+        raise typer.Exit(130)

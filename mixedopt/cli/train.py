@@ -1,9 +1,9 @@
-"""The ``mixedopt train`` and ``mixedopt inspect`` commands (rendering and dispatch).
+"""``mixedopt train``: train a threshold network with a scikit-learn estimator.
 
-``train`` dispatches through the scikit-learn estimators: :data:`ALGORITHMS` maps each
+The command dispatches through the scikit-learn estimators: :data:`ALGORITHMS` maps each
 ``--algo`` to ``(module, class)``, and the command's options reach the estimator as the
 parameters it has (adding an algorithm is one line). The model is saved as ``.npz`` + JSON
-with what ``inspect`` needs to rebuild the same data split.
+with what ``mixedopt inspect`` needs to rebuild the same data split.
 """
 
 from __future__ import annotations
@@ -17,13 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
-from sklearn.exceptions import ConvergenceWarning
 
+from mixedopt.cli.common import console, handle_errors, net_out_path, split_data
 from mixedopt.errors import ValidationError
+from mixedopt.validation import as_sequence_of_ints
 
-__all__ = ["ALGORITHMS", "estimator_class", "parse_params", "run_inspect", "run_train"]
+__all__ = ["ALGORITHMS", "estimator_class", "parse_params", "run_train", "train_cmd"]
 
 #: --algo name -> (module, class) of the estimator that trains it
 ALGORITHMS: dict[str, tuple[str, str]] = {
@@ -62,15 +71,6 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
             val = tuple(val)
         out[key.strip().replace("-", "_")] = val
     return out
-
-
-def _split(data: str, test_size: float, seed: int) -> tuple[np.ndarray, ...]:
-    from mixedopt.datasets import load, train_test_split
-
-    X, y = load(data)
-    if test_size <= 0:
-        return X, X[:0], y, y[:0]
-    return train_test_split(X, y, test_size=test_size, seed=seed)
 
 
 def run_train(
@@ -119,12 +119,15 @@ def run_train(
     if "random_state" in valid:
         chosen.setdefault("random_state", seed)
     est.set_params(**chosen)
-    X_tr, X_te, y_tr, y_te = _split(data, test_size, seed)
+    X_tr, X_te, y_tr, y_te = split_data(data, test_size, seed)
     console.print(
         f"[bold]{cls.__name__}[/] on [cyan]{data}[/]: {X_tr.shape[0]} training / "
         f"{X_te.shape[0]} test samples, {X_tr.shape[1]} features, "
         f"{np.unique(y_tr).size} classes"
     )
+    # scikit-learn takes seconds to import: loaded here, not with `mixedopt --help`
+    from sklearn.exceptions import ConvergenceWarning
+
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -190,14 +193,6 @@ def _fit(console: Console, est: Any, X: np.ndarray, y: np.ndarray, progress: boo
         with console.status("training ..."):
             est.fit(X, y)
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TimeElapsedColumn,
-    )
-
     total = est.get_params().get("max_iter")
     columns: list[Any] = ["[progress.description]{task.description}"]
     if total is not None:
@@ -251,57 +246,56 @@ def _jsonable(v: Any) -> Any:
         return str(v)
 
 
-def run_inspect(
-    console: Console,
-    *,
-    model: Path,
-    data: str | None,
-    out: Path | None,
-    split: str,
-    target_step: str,
-    history: Path | None = None,
-) -> dict[str, Any]:
-    """Inspect a saved model on its data; write the report folder; returns the file map."""
-    from mixedopt.inspect import inspect_targets
-    from mixedopt.network import ThresholdNet
-
-    if out is not None and out.exists() and not out.is_dir():
-        same = model.exists() and out.resolve() == model.resolve()
-        raise ValidationError(
-            f"--out {str(out)!r} is "
-            + ("the model file itself" if same else "an existing file")
-            + "; --out names a folder for report.html, the PNGs and the JSON (e.g. "
-            f"--out {str(out.with_suffix('')) + '_report'!r})."
-        )
-    net = ThresholdNet.load(model)
-    meta = net.metadata.get("mixedopt_train", {})
-    data = data or meta.get("data")
-    if not data:
-        raise ValidationError(
-            f"{model} does not record its data set; pass --data (a name or a file)."
-        )
-    if split not in ("train", "test", "all"):
-        raise ValidationError(f"--split must be train, test or all, got {split!r}.")
-    test_size = float(meta.get("test_size", 0.25))
-    seed = int(meta.get("seed", 0))
-    X_tr, X_te, y_tr, y_te = _split(data, test_size if split != "all" else 0.0, seed)
-    X, y = (X_tr, y_tr) if split in ("train", "all") else (X_te, y_te)
-    if X.shape[0] == 0:
-        raise ValidationError(f"the {split} split is empty (test_size {test_size}).")
-    q = meta.get("input_quantizer")
-    if q is not None:
-        X = np.round((X - np.asarray(q["mean"])) / np.asarray(q["scale"])).astype(np.int64)
-    hist: Any = net.metadata.get("history")
-    if history is not None:
-        from mixedopt.torch.capture import load_history
-
-        hist = load_history(history)
-    rep = inspect_targets(net, X, y, target_step=target_step, history=hist)
-    rep.print(console)
-    for note in rep.notes:
-        console.print(f"[yellow]note:[/] {note}")
-    files: dict[str, Any] = {}
-    if out is not None:
-        files = rep.save(out)
-        console.print(f"wrote [green]{out}[/]: " + ", ".join(p.name for p in files.values()))
-    return {"files": {k: str(v) for k, v in files.items()}, "accuracy": rep.accuracy}
+@handle_errors
+def train_cmd(
+    algo: str = typer.Option("ftprop", "--algo", "-a", help="ftprop, exact or convex."),
+    data: str = typer.Option(..., "--data", "-d", help="Data set name or a .csv/.dat file."),
+    hidden: str = typer.Option(None, "--hidden", help="Hidden layer widths, e.g. '64,32'."),
+    out: str = typer.Option(None, "--out", "-o", help="Save the trained net (.npz)."),
+    epochs: int = typer.Option(None, "--epochs", "-e", help="Epochs (ftprop max_iter)."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Mini-batch size (ftprop)."),
+    target_step: str = typer.Option(
+        None, "--target-step", help="ftprop target step: gradient, greedy or exact."
+    ),
+    activation: str = typer.Option(None, "--activation", help="sign, step or staircase<n>."),
+    lr: float = typer.Option(None, "--lr", help="Learning rate (ftprop)."),
+    backend: str = typer.Option(None, "--backend", "-b", help="Solver backend (exact)."),
+    time_limit: float = typer.Option(None, "--time-limit", "-t", help="Seconds for training."),
+    early_stopping: bool = typer.Option(
+        None, "--early-stopping/--no-early-stopping", help="Stop on a validation split (ftprop)."
+    ),
+    param: list[str] = typer.Option(
+        None, "--param", "-p", help="Any other estimator parameter, key=value (repeatable)."
+    ),
+    test_size: float = typer.Option(0.25, "--test-size", help="Held-out fraction (0: none)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the split and the training."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Per-epoch output."),
+) -> None:
+    """Train a threshold network with a scikit-learn estimator; per-epoch metrics; save it."""
+    options = {  # estimator parameter -> (flag, value)
+        "hidden": (
+            "--hidden",
+            None if hidden is None else tuple(as_sequence_of_ints(hidden, name="--hidden")),
+        ),
+        "max_iter": ("--epochs", epochs),
+        "batch_size": ("--batch-size", batch_size),
+        "target_step": ("--target-step", target_step),
+        "activation": ("--activation", activation),
+        "learning_rate": ("--lr", lr),
+        "backend": ("--backend", backend),
+        "time_limit": ("--time-limit", time_limit),
+        "early_stopping": ("--early-stopping", early_stopping),
+    }
+    res = run_train(
+        console,
+        algo=algo,
+        data=data,
+        options=options,
+        params=parse_params(param),
+        test_size=test_size,
+        seed=seed,
+        out=net_out_path(out, "--out"),
+        progress=progress,
+    )
+    if res["interrupted"]:
+        raise typer.Exit(130)
