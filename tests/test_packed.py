@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mo_deploy import ACTIVATIONS, DOMAINS, layer_weights, nets_and_inputs
 
 import mixedopt as mo
 from mixedopt.packed import (
@@ -29,58 +30,6 @@ BACKENDS = [
         marks=pytest.mark.skipif(not numba_available(), reason="numba not installed (deploy)"),
     ),
 ]
-ACTIVATIONS = ["sign", "step", "staircase2", "staircase3", "staircase5"]
-DOMAINS = ["binary", "ternary", "integer", "real"]
-INPUTS = ["pm1", "01", "small", "decimal", "float"]
-
-
-def _layer(rng: np.random.Generator, domain: str, n_out: int, n_in: int):
-    if domain == "binary":
-        return rng.choice([-1, 1], (n_out, n_in)), rng.choice([-1, 1], n_out)
-    if domain == "ternary":
-        return rng.integers(-1, 2, (n_out, n_in)), rng.integers(-1, 2, n_out)
-    if domain == "integer":
-        k = int(rng.integers(2, 8))
-        return rng.integers(-k, k + 1, (n_out, n_in)), rng.integers(-k, k + 1, n_out)
-    return rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
-
-
-def _inputs(rng: np.random.Generator, kind: str, m: int, d: int) -> np.ndarray:
-    if kind == "pm1":
-        return rng.choice([-1, 1], (m, d)).astype(rng.choice([np.int8, np.int64, np.float64]))
-    if kind == "01":
-        return rng.integers(0, 2, (m, d))
-    if kind == "small":
-        return rng.integers(-3, 17, (m, d))
-    if kind == "decimal":
-        return rng.integers(-20, 21, (m, d)) / 10
-    return rng.normal(size=(m, d))
-
-
-@st.composite
-def nets_and_inputs(draw):
-    """A random net (any depth, every weight domain and activation, mixed per layer) and
-    inputs of one kind; for integer first layers the biases are set so that the first
-    sample lies exactly on the threshold of the first unit (z = 0)."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    depth = draw(st.integers(1, 4))
-    sizes = [draw(st.integers(1, 130))] + [draw(st.integers(1, 70)) for _ in range(depth - 1)]
-    sizes.append(draw(st.sampled_from([1, 2, 3, 10])))
-    domain = draw(st.sampled_from(DOMAINS))
-    mixed = draw(st.booleans())
-    acts = [draw(st.sampled_from(ACTIVATIONS)) for _ in range(depth - 1)]
-    W, B = [], []
-    for n_in, n_out in itertools.pairwise(sizes):
-        dom = draw(st.sampled_from(DOMAINS)) if mixed else domain
-        w, b = _layer(rng, dom, n_out, n_in)
-        W.append(w)
-        B.append(b)
-    kind = draw(st.sampled_from(INPUTS))
-    X = _inputs(rng, kind, draw(st.integers(1, 80)), sizes[0])
-    if W[0].dtype.kind == "i" and kind in ("pm1", "01", "small"):
-        B[0] = B[0].copy()
-        B[0][0] = -int(W[0][0] @ X[0].astype(np.int64))  # z = 0 exactly: sign(0) = +1
-    return mo.ThresholdNet(W, B, acts), X
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -101,7 +50,7 @@ def test_hidden_layers_pack_and_ties_are_decided_as_threshold_net(backend, activ
     # even widths and zero biases: many hidden pre-activations are exactly 0
     rng = np.random.default_rng(0)
     sizes = [96, 64, 64, 5]
-    W = [_layer(rng, weights, b, a)[0] for a, b in itertools.pairwise(sizes)]
+    W = [layer_weights(rng, weights, b, a)[0] for a, b in itertools.pairwise(sizes)]
     B = [np.zeros(n, dtype=np.int64) for n in sizes[1:]]
     net = mo.ThresholdNet(W, B, activation)
     X = rng.choice([-1, 1], (300, 96)).astype(np.int8)
