@@ -681,7 +681,8 @@ class PackedNet:
 # --------------------------------------------------------------------------- the file
 def _encode_array(a: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
     """``(description, stored array)``: integers as ``offset + step * code`` with ``bits``
-    bits per code (binary: 1 bit, ternary: 2 bits), reals (and wide integers) raw."""
+    bits per code (binary: 1 bit, ternary: 2 bits) in a ``uint8`` bit stream; reals (and
+    wide integers) raw."""
     a = np.asarray(a)
     desc: dict[str, Any] = {"shape": list(a.shape)}
     if a.dtype.kind != "i" or a.size == 0:
@@ -701,33 +702,47 @@ def _encode_array(a: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
     return desc, np.packbits(planes.ravel(), bitorder="little")
 
 
-def _decode_array(desc: Any, stored: np.ndarray, where: str) -> np.ndarray:
+def _int_field(desc: dict[str, Any], name: str, where: str) -> int:
+    v = desc.get(name)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ModelFileError(f"{where}: field {name!r} must be an integer, got {v!r}.")
+    return v
+
+
+def _decode_array(desc: Any, arrays: Any, stream: np.ndarray, where: str) -> np.ndarray:
+    """One array of a packed file from its description (``arrays``: the open ``.npz``)."""
     if not isinstance(desc, dict) or desc.get("encoding") not in ("raw", "bits"):
         raise ModelFileError(f"{where}: unknown array encoding {desc!r}.")
     shape = desc.get("shape")
-    if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
+    if not (
+        isinstance(shape, list)
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
+    ):
         raise ModelFileError(f"{where}: bad shape {shape!r}.")
     size = math.prod(shape)
     if desc["encoding"] == "raw":
+        name = desc.get("array")
+        if not isinstance(name, str) or not name.startswith("raw") or name not in arrays.files:
+            raise ModelFileError(f"{where}: the raw array {name!r} is missing (truncated file).")
+        stored = arrays[name]
         if stored.dtype.kind not in "if" or list(stored.shape) != shape:
             raise ModelFileError(
                 f"{where}: stored array of shape {list(stored.shape)} and dtype {stored.dtype}, "
                 f"expected shape {shape} of numbers."
             )
         return stored
-    bits, offset, step = desc.get("bits"), desc.get("offset"), desc.get("step")
-    for name, v in (("bits", bits), ("offset", offset), ("step", step)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ModelFileError(f"{where}: field {name!r} must be an integer, got {v!r}.")
+    bits, offset, step = (_int_field(desc, k, where) for k in ("bits", "offset", "step"))
+    start = _int_field(desc, "start", where)
     if not 1 <= bits <= _MAX_FILE_BITS or step not in (1, 2) or abs(offset) >= 2**62:
         raise ModelFileError(f"{where}: bad bit encoding {desc!r}.")
-    if stored.dtype != np.uint8 or stored.shape != (-(-size * bits // 8),):
+    nbytes = -(-size * bits // 8)
+    if start < 0 or start + nbytes > stream.size:
         raise ModelFileError(
-            f"{where}: holds {stored.size} bytes of dtype {stored.dtype}, expected "
-            f"{-(-size * bits // 8)} bytes ({size} values at {bits} bit(s)); the file is "
-            "truncated or corrupt."
+            f"{where}: needs bytes {start}..{start + nbytes} of the bit stream, which holds "
+            f"{stream.size}; the file is truncated or corrupt."
         )
-    flat = np.unpackbits(stored, count=size * bits, bitorder="little").reshape(size, bits)
+    chunk = stream[start : start + nbytes]
+    flat = np.unpackbits(chunk, count=size * bits, bitorder="little").reshape(size, bits)
     codes = flat.astype(np.int64) @ (np.int64(1) << np.arange(bits, dtype=np.int64))
     return (offset + step * codes).reshape(shape)
 
@@ -751,7 +766,9 @@ def write_packed_file(
     "offset": o, "step": s, "shape": [...]}`` (values ``o + s * code``, codes of ``B`` bits
     in one little-endian bit stream: binary weights at 1 bit, ternary at 2) or ``{"encoding":
     "raw", "shape": [...]}`` (real weights as float64, very wide integers as int64). The
-    arrays are ``W0, b0, W1, b1, ...``. The write is atomic.
+    bit-encoded arrays share one ``uint8`` array ``bits`` (each from byte ``start``: one
+    ``.npy`` header for the whole net, which keeps small files small); raw arrays are
+    ``raw0, raw1, ...`` (named by ``array``). The write is atomic.
 
     Returns
     -------
@@ -766,12 +783,24 @@ def write_packed_file(
     from mixedopt.io import network_file_path
 
     path = network_file_path(path)
-    layers, arrays = [], {}
-    for i, (W, b) in enumerate(zip(weights, biases, strict=True)):
-        dw, aw = _encode_array(np.asarray(W))
-        db, ab = _encode_array(np.asarray(b))
-        layers.append({"weights": dw, "biases": db})
-        arrays[f"W{i}"], arrays[f"b{i}"] = aw, ab
+    layers: list[dict[str, Any]] = []
+    arrays: dict[str, np.ndarray] = {}
+    stream: list[np.ndarray] = []
+    start = 0
+    for W, b in zip(weights, biases, strict=True):
+        layer = {}
+        for key, value in (("weights", W), ("biases", b)):
+            desc, stored = _encode_array(np.asarray(value))
+            if desc["encoding"] == "bits":  # one stream: one .npy header for every layer
+                desc["start"] = start
+                stream.append(stored)
+                start += stored.size
+            else:
+                desc["array"] = f"raw{len(arrays)}"
+                arrays[desc["array"]] = stored
+            layer[key] = desc
+        layers.append(layer)
+    arrays["bits"] = np.concatenate(stream) if stream else np.zeros(0, dtype=np.uint8)
     cls = np.asarray(classes)
     meta = {
         "format": PACKED_FORMAT,
@@ -841,12 +870,17 @@ def read_packed_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             layers = meta.get("layers")
             if not isinstance(layers, list) or not layers:
                 raise ModelFileError(f"{str(p)!r} is corrupt: no layer descriptions.")
+            if "bits" not in files:
+                raise ModelFileError(f"{str(p)!r} is truncated: its bit stream is missing.")
+            stream = z["bits"]
+            if stream.dtype != np.uint8 or stream.ndim != 1:
+                raise ModelFileError(f"{str(p)!r} is corrupt: the bit stream is not bytes.")
             weights, biases = [], []
             for i, entry in enumerate(layers):
-                if not isinstance(entry, dict) or f"W{i}" not in files or f"b{i}" not in files:
-                    raise ModelFileError(f"{str(p)!r} is truncated: layer {i} is missing.")
-                weights.append(_decode_array(entry.get("weights"), z[f"W{i}"], f"{p} W{i}"))
-                biases.append(_decode_array(entry.get("biases"), z[f"b{i}"], f"{p} b{i}"))
+                if not isinstance(entry, dict):
+                    raise ModelFileError(f"{str(p)!r} is corrupt: layer {i} is not described.")
+                weights.append(_decode_array(entry.get("weights"), z, stream, f"{p} layer {i} W"))
+                biases.append(_decode_array(entry.get("biases"), z, stream, f"{p} layer {i} b"))
     except ModelFileError:
         raise
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:

@@ -126,10 +126,19 @@ def test_binary_weights_take_one_bit_and_ternary_two(tmp_path):
     for weights, bits in (("binary", 1), ("ternary", 2)):
         net = mo.ThresholdNet.random([100, 30, 1], seed=0, weights=weights)
         path = net.compile(backend="numpy").save(tmp_path / f"{weights}.npz")
+        layers = read_packed_file(path)["layers"]
+        assert layers[0]["weights"]["encoding"] == "bits"
+        assert layers[0]["weights"]["bits"] == bits
+        sizes = [(30 * 100, 30), (30, 1)]  # (weights, biases) per layer
+        expected = sum(
+            -(-n * layer[k]["bits"] // 8)
+            for layer, pair in zip(layers, sizes, strict=True)
+            for k, n in zip(("weights", "biases"), pair, strict=True)
+        )
         with np.load(path) as z:
-            assert z["W0"].nbytes == -(-30 * 100 * bits // 8)
-        meta = read_packed_file(path)["layers"][0]["weights"]
-        assert meta["encoding"] == "bits" and meta["bits"] == bits
+            assert set(z.files) == {"__meta__", "bits"}
+            assert z["bits"].nbytes == expected
+        assert -(-3000 * bits // 8) <= expected <= -(-3000 * bits // 8) + 20
 
 
 def test_summary_reports_the_real_file_sizes(tmp_path):
@@ -149,11 +158,11 @@ def test_corrupt_packed_files_are_refused(tmp_path):
     with np.load(path) as z:
         arrays = dict(z)
     bad = tmp_path / "truncated.npz"
-    np.savez(bad, **{**arrays, "W0": arrays["W0"][:-1]})
+    np.savez(bad, **{**arrays, "bits": arrays["bits"][:-1]})
     with pytest.raises(mo.ModelFileError, match="truncated or corrupt"):
         PackedNet.load(bad)
     missing = tmp_path / "missing.npz"
-    np.savez(missing, **{k: v for k, v in arrays.items() if k != "b1"})
+    np.savez(missing, **{k: v for k, v in arrays.items() if k != "bits"})
     with pytest.raises(mo.ModelFileError, match="missing"):
         PackedNet.load(missing)
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
