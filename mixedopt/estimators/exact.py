@@ -4,7 +4,8 @@ The network is trained by a mixed-integer / SAT solver under a time limit. A sol
 stops at the limit keeps the best network found and warns (``ConvergenceWarning``) with its
 gap; ``status_``, ``gap_`` and ``result_`` say what was proven.
 
-Integer-arithmetic backends (``cpsat``, ``maxsat``) need integer inputs. With
+Integer-arithmetic backends (``cpsat``, ``maxsat``: those whose registry entry says
+``needs_integral``) need integer inputs. With
 ``quantize="auto"`` (default) non-integer inputs are standardised and rounded,
 ``round(input_scale * (X - mean_) / scale_)``, before training and prediction: ``net_`` then
 reads *quantised* inputs (use :meth:`ExactThresholdClassifier.quantize_inputs`), and every
@@ -31,6 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 from mixedopt.errors import SolverError, ValidationError
 from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
 from mixedopt.result import SolveResult, Status
+from mixedopt.solvers.registry import DEFAULT_BACKEND, find
 from mixedopt.validation import as_sequence_of_ints
 
 __all__ = ["ExactThresholdClassifier"]
@@ -90,7 +92,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         weights: str = "integer",
         weight_bound: int = 3,
         objective: str = "errors",
-        backend: str = "cpsat",
+        backend: str = DEFAULT_BACKEND,
         method: str | None = None,
         time_limit: float = 60.0,
         random_state: Any = None,
@@ -166,9 +168,9 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
             raise ValidationError(f"input_scale must be a number > 0, got {self.input_scale!r}.")
         X, y = self._validate_training_data(X, y)
         integral = bool(np.all(X == np.round(X)))
-        if self.quantize is True or (
-            self.quantize == "auto" and not integral and self.backend in ("cpsat", "maxsat")
-        ):
+        entry = find(self.backend)
+        needs_integral = entry is not None and entry.needs_integral
+        if self.quantize is True or (self.quantize == "auto" and not integral and needs_integral):
             mean = X.mean(axis=0)
             sd = X.std(axis=0)
             scale = np.where(sd > 1e-12, sd, 1.0) / float(self.input_scale)

@@ -24,8 +24,9 @@ import numpy as np
 
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Status
-from mixedopt.solvers import get as get_backend
 from mixedopt.solvers.base import SolveContext
+from mixedopt.solvers.registry import DEFAULT_BACKEND
+from mixedopt.solvers.registry import get as get_backend
 
 __all__ = ["certificate"]
 
@@ -60,7 +61,7 @@ def certificate_after_run(
 def certificate(
     problem: TrainingProblem,
     *,
-    backend: str = "cpsat",
+    backend: str = DEFAULT_BACKEND,
     time_limit: float = 30.0,
     seed: int = 0,
     subset: Sequence[int] | None = None,

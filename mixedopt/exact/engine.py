@@ -2,15 +2,17 @@
 
 ``method="auto"`` runs an **engine**, not one model:
 
-1. **heuristic first** — the local search of :mod:`mixedopt.solvers.greedy` gets
+1. **heuristic first** — the local search (the registry's ``heuristic`` engine method,
+   :mod:`mixedopt.solvers.greedy`) gets
    ``min(20 s, 20 % of the limit, max(2 s, 10 ms per example))`` (:func:`heuristic_budget`)
    and stops earlier after 100 perturbations without progress; a large exact model is
-   never built before it has run (skipped for ``backend="brute"``). A zero-error net for
+   never built before it has run (skipped for backends that declare
+   ``auto_heuristic = False``: ``brute``). A zero-error net for
    the ``errors`` objective is already optimal and ends the run;
-2. **the strongest exact formulation that applies** — for ``backend="cpsat"`` the first
-   of :data:`ENGINE_METHODS` that covers the problem (the dichotomy search of
-   :mod:`mixedopt.solvers.dichotomy`, the CP-SAT table model of
-   :mod:`mixedopt.solvers.table`), else the backend's monolithic model — hinted with
+2. **the strongest exact formulation that applies** — the first registered engine method
+   whose ``auto_backends`` name the backend and that covers the problem (for the default
+   ``cpsat``: the dichotomy search of :mod:`mixedopt.solvers.dichotomy`, the CP-SAT table
+   model of :mod:`mixedopt.solvers.table`), else the backend's monolithic model — hinted with
    the heuristic's net, with the rest of the time limit. The engine methods run only up
    to :data:`AUTO_ENGINE_MAX_UNITS` first-layer units (beyond, the monolithic model does
    better); when only a CP-SAT/MIP model applies and the problem has more than
@@ -47,11 +49,12 @@ from typing import Any
 from mixedopt.errors import ValidationError
 from mixedopt.exact.certificate import certificate, certificate_after_run
 from mixedopt.exact.phases import (
-    CPSAT_METHODS,
-    ENGINE_METHODS,
+    HEURISTIC,
     Forwarder,
+    auto_methods,
     engine_applies,
     engine_solver,
+    exact_methods,
     merge,
     phase_budget,
     phase_info,
@@ -61,7 +64,6 @@ from mixedopt.exact.phases import (
 from mixedopt.network import ThresholdNet
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import ProgressCallback, SolveResult, Status
-from mixedopt.solvers import get as get_backend
 from mixedopt.solvers.base import (
     LIMIT,
     LogCallback,
@@ -71,13 +73,19 @@ from mixedopt.solvers.base import (
     check_options,
     finalize,
 )
+from mixedopt.solvers.registry import DEFAULT_BACKEND, find, method_spec, methods
+from mixedopt.solvers.registry import get as get_backend
 from mixedopt.validation import check_network_size, check_weight_bound
 
 __all__ = ["METHODS", "certificate", "heuristic_budget", "solve_problem", "train_exact"]
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("auto", "monolithic", "table", "dichotomy", "heuristic")
+#: the engine's own methods; the others come from the registry (engine methods)
+BUILTIN_METHODS = ("auto", "monolithic")
+#: every ``method=`` of :func:`train_exact` when this module was imported
+#: (:func:`engine_methods` also sees methods registered later)
+METHODS = (*BUILTIN_METHODS, *(entry.name for entry in methods()))
 
 #: share of the time limit given to the heuristic phase of ``method="auto"``
 HEURISTIC_SHARE = 0.2
@@ -100,20 +108,32 @@ MODEL_MAX_CELLS = 1000
 #: (within :data:`MODEL_MAX_CELLS`) or keeps the local search
 AUTO_ENGINE_MAX_UNITS = 50_000
 #: ``method="auto"`` runs an engine method only when the output-function table it builds
-#: before its first clock check fits in the time left. Rough costs, in seconds per cell
-#: (output-layer units x 2**h), measured on one core: the table itself 0.4-1 µs
-#: (``_output_functions``: h = 5, K = 3, 3.8 M cells, 1.7 s; h = 2, K = 150, 109 M cells,
-#: 105 s); the table model's CP-SAT solve overran a 1.5 s limit by 9 s on that h = 5 table
-#: (28k rows), hence 3 µs for it
-ENGINE_SETUP_S_PER_CELL = {"dichotomy": 0.5e-6, "table": 3e-6}
-#: and the dichotomy search canonicalises every output function: about 10 µs x
-#: (output-layer units) x h! for h >= 4 (K = 3: h = 4 2 s, h = 5 200 s; K = 1: h = 6 17 s)
-DICHOTOMY_S_PER_PERMUTATION = 1e-5
+#: before its first clock check fits in the time left: each method's registry entry gives
+#: its rough cost (``setup_s_per_cell``, ``setup_s_per_permutation``, measured on one core)
 _PIPELINE_STATUS: dict[str, Status | str] = {
     "optimal": Status.OPTIMAL,
     "infeasible": Status.INFEASIBLE,
     "limit": LIMIT,
 }
+
+
+def engine_methods() -> tuple[str, ...]:
+    """Every ``method=`` of :func:`train_exact`: the engine's own, then the registered
+    engine methods."""
+    return (*BUILTIN_METHODS, *(entry.name for entry in methods()))
+
+
+def _canonical(backend: Any) -> Any:
+    """The registry name of ``backend`` (aliases resolved); unknown names unchanged."""
+    entry = find(backend)
+    return backend if entry is None else entry.name
+
+
+def _solver_model(method: str) -> bool:
+    """Whether ``method`` is a solver's (CP-SAT / MIP) model: the monolithic model or an
+    engine method that needs a backend (bounded by :data:`MODEL_MAX_CELLS`)."""
+    entry = method_spec(method)
+    return method == "monolithic" or (entry is not None and entry.needs_backend is not None)
 
 
 def _auto_exact_method(
@@ -122,23 +142,27 @@ def _auto_exact_method(
     native: dict[str, Any],
     time_left: float | None = None,
 ) -> str:
-    """The exact phase of ``method="auto"``: the first applicable engine method (CP-SAT
-    backend only: the other backends were asked for by name), else the monolithic model.
-    Native options are CP-SAT parameters, so with any given only CP-SAT models qualify.
+    """The exact phase of ``method="auto"``: the first applicable engine method whose
+    ``auto_backends`` name ``backend`` (the default backend: the other backends were asked
+    for by name), else the monolithic model. Native options are the backend's parameters,
+    so with any given only the backend's own models (``needs_backend``) qualify.
     Engine methods are skipped above :data:`AUTO_ENGINE_MAX_UNITS` first-layer units, and
     when their set-up (:func:`_engine_setup_seconds`) would not fit in ``time_left``."""
-    if backend == "cpsat":
+    backend = _canonical(backend)
+    candidates = auto_methods(backend)
+    if candidates:
         units = None if problem.weights == "real" else problem.n_unit_choices(0)
         if units is not None and units > AUTO_ENGINE_MAX_UNITS:
             logger.info(
-                "auto: the first layer has %d units (> %d); the monolithic model replaces "
-                "the dichotomy search and the table model",
+                "auto: the first layer has %d units (> %d); the monolithic model replaces %s",
                 units,
                 AUTO_ENGINE_MAX_UNITS,
+                " and ".join(f"the {entry.label}" for entry in candidates),
             )
             return "monolithic"
-        for name, _, _ in ENGINE_METHODS:
-            if native and name not in CPSAT_METHODS:
+        for entry in candidates:
+            name = entry.name
+            if native and entry.needs_backend != backend:
                 continue
             if not engine_applies(name, problem):
                 continue
@@ -159,15 +183,19 @@ def _auto_exact_method(
 
 def _engine_setup_seconds(name: str, problem: TrainingProblem) -> float:
     """Rough seconds engine method ``name`` spends on ``problem``'s output-function table
-    before it first checks the clock (see :data:`ENGINE_SETUP_S_PER_CELL`); only for the
-    one-hidden-layer discrete problems the engine methods cover."""
+    before it first checks the clock (its registry entry's ``setup_s_per_cell`` and
+    ``setup_s_per_permutation``); only for the one-hidden-layer discrete problems the
+    engine methods cover."""
     h = int(problem.hidden[0])
     if h > 40:  # no huge integers: 2**41 cells are out of reach anyway
         return math.inf
+    entry = method_spec(name)
+    if entry is None:
+        return 0.0
     units = problem.n_unit_choices(1)
-    seconds = ENGINE_SETUP_S_PER_CELL.get(name, 0.0) * units * 2**h
-    if name == "dichotomy" and h >= 4:
-        seconds += DICHOTOMY_S_PER_PERMUTATION * units * math.factorial(h)
+    seconds = entry.setup_s_per_cell * units * 2**h
+    if entry.setup_s_per_permutation and h >= 4:
+        seconds += entry.setup_s_per_permutation * units * math.factorial(h)
     return seconds
 
 
@@ -189,7 +217,7 @@ def heuristic_budget(problem: TrainingProblem, time_limit: float | None) -> floa
 def solve_problem(
     problem: TrainingProblem,
     *,
-    backend: str = "cpsat",
+    backend: str = DEFAULT_BACKEND,
     method: str = "auto",
     time_limit: float | None = 60.0,
     seed: int = 0,
@@ -208,20 +236,28 @@ def solve_problem(
         log_callback=log_callback,
         incumbent_callback=incumbent_callback,
     )
-    if method not in METHODS:
-        raise ValidationError(f"unknown method {method!r}; choose from {', '.join(METHODS)}.")
-    if backend == "greedy" and method not in ("auto", "heuristic", "monolithic"):
-        # 'monolithic' is the backend's own model alone: for greedy, its local search
+    all_methods = engine_methods()
+    if method not in all_methods:
+        raise ValidationError(f"unknown method {method!r}; choose from {', '.join(all_methods)}.")
+    entry = find(backend)
+    name = backend if entry is None else entry.name
+    if entry is not None and entry.heuristic and method not in (*BUILTIN_METHODS, HEURISTIC):
+        # 'monolithic' is the backend's own model alone: for a local search, the search
         raise ValidationError(
-            f"backend='greedy' is a local search and runs no exact model, so "
+            f"backend={backend!r} is a local search and runs no exact model, so "
             f"method={method!r} does not apply; use method='auto' with it, or an exact "
-            "backend such as backend='cpsat' for that method."
+            f"backend such as backend={DEFAULT_BACKEND!r} for that method."
         )
     check_weight_bound(problem.weight_bound, problem.weights)
     check_network_size(problem.sizes, problem.n_samples)
-    if method == "table" and backend != "cpsat":
-        raise ValidationError("method='table' is a CP-SAT model; use backend='cpsat'.")
-    if method in {n for n, _, _ in ENGINE_METHODS} and engine_solver(method) is None:
+    mentry = method_spec(method)
+    if mentry is not None and mentry.needs_backend is not None and name != mentry.needs_backend:
+        needed = find(mentry.needs_backend)
+        label = mentry.needs_backend if needed is None else needed.label
+        raise ValidationError(
+            f"method={method!r} is a {label} model; use backend={mentry.needs_backend!r}."
+        )
+    if method in {e.name for e in exact_methods()} and engine_solver(method) is None:
         raise ValidationError(
             f"method={method!r} is not shipped in this installation; use method='monolithic'."
         )
@@ -232,7 +268,7 @@ def solve_problem(
             )
         problem.check_net(warm_start)
     be = get_backend(backend)  # validates the name and the package (extra to install)
-    if backend != "greedy" and method in ("auto", "monolithic"):
+    if not be.heuristic and method in BUILTIN_METHODS:
         reason = be.unsupported_reason(problem)
         if reason is not None:
             raise ValidationError(reason + ".")
@@ -256,12 +292,12 @@ def solve_problem(
     exact: SolveResult | None = None
     label = method
     try:
-        if backend == "greedy" or method == "heuristic":
+        if be.heuristic or method == HEURISTIC:
             res = run_heuristic(problem, ctx, ctx.time_left(), stall=False)
             if res is None:
                 run, left = phase_budget(ctx, "heuristic")
-                if backend == "greedy" and run:
-                    fwd = Forwarder(ctx, "greedy")
+                if be.heuristic and run:
+                    fwd = Forwarder(ctx, be.name)
                     res = be.solve(
                         problem,
                         time_limit=left,
@@ -272,9 +308,10 @@ def solve_problem(
                     )
                     merge(ctx, res, fwd)
                 elif run:  # not for want of time
+                    hentry = method_spec(HEURISTIC)
+                    where = "a local search" if hentry is None else hentry.module
                     raise ValidationError(
-                        "method='heuristic' needs mixedopt.solvers.greedy, which is not "
-                        "shipped yet."
+                        f"method='heuristic' needs {where}, which is not shipped yet."
                     )
             phases.append(phase_info("heuristic", res))
             label = "heuristic"
@@ -282,7 +319,7 @@ def solve_problem(
             hint = warm_start
             if method == "auto":
                 budget = heuristic_budget(problem, time_limit)
-                heur = None if backend == "brute" else run_heuristic(problem, ctx, budget)
+                heur = run_heuristic(problem, ctx, budget) if be.auto_heuristic else None
                 if heur is not None:
                     phases.append(phase_info("heuristic", heur))
                     if ctx.best_net is not None:
@@ -291,7 +328,7 @@ def solve_problem(
                     label = "auto:heuristic"
                 else:
                     sub = _auto_exact_method(problem, backend, native, ctx.time_left())
-                    if sub in ("monolithic", "table") and heur is not None and _too_big(problem):
+                    if _solver_model(sub) and heur is not None and _too_big(problem):
                         # only a CP-SAT/MIP model applies and it is far past what it can
                         # bound: the heuristic keeps the whole limit instead
                         logger.info(
@@ -352,7 +389,7 @@ def solve_problem(
         method=label,
         # a zero-error net of the errors objective is optimal whoever found it (the
         # trivial bound 0 is a proof); otherwise the local search proves nothing
-        proves_optimality=backend != "greedy" or settled,
+        proves_optimality=not be.heuristic or settled,
     )
     if exact is not None:
         for k in ("model", "formulation", "margin_model_bound", "margin_model_infeasible"):
@@ -385,7 +422,7 @@ def train_exact(
     weights: str = "integer",
     weight_bound: float | None = None,
     objective: str | Sequence[str] = "errors",
-    backend: str = "cpsat",
+    backend: str = DEFAULT_BACKEND,
     method: str = "auto",
     time_limit: float | None = 60.0,
     seed: int = 0,

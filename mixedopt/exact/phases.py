@@ -1,6 +1,7 @@
 """The phases of the :func:`~mixedopt.exact.engine.train_exact` engine and their plumbing.
 
-An engine method is looked up lazily (its module may not be shipped); a phase runs a
+An engine method is looked up in the registry (:mod:`mixedopt.solvers.registry`) and
+imported lazily (its module may not be shipped); a phase runs a
 local search, an engine method or a backend's monolithic model on the pipeline's
 :class:`~mixedopt.solvers.context.SolveContext`: its progress events are re-timed on the
 pipeline clock and relayed once (:class:`Forwarder`), and its result is merged into the
@@ -10,7 +11,6 @@ much time) lives in :mod:`mixedopt.exact.engine`.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,22 +20,15 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Progress, SolveResult, Status
-from mixedopt.solvers import get as get_backend
 from mixedopt.solvers.base import LogCallback, NativeLog, SolveContext
+from mixedopt.solvers.registry import BackendSpec, load, method_function, method_spec, methods
+from mixedopt.solvers.registry import get as get_backend
 
 logger = logging.getLogger("mixedopt.exact.engine")
 
-#: engine methods (name, module, function), strongest first: ``method="auto"`` with
-#: ``backend="cpsat"`` runs the first one whose module is shipped and whose
-#: ``applicable(problem)`` is true, else the monolithic model. Each function has the shape
-#: ``f(problem, *, time_limit, seed, threads, hint, log_callback, incumbent_callback,
-#: **native) -> SolveResult``.
-ENGINE_METHODS: tuple[tuple[str, str, str], ...] = (
-    ("dichotomy", "mixedopt.solvers.dichotomy", "solve_dichotomy"),
-    ("table", "mixedopt.solvers.table", "solve_table"),
-)
-#: engine methods that are CP-SAT models (they take CP-SAT native options)
-CPSAT_METHODS = ("table",)
+#: the engine method that is the local search alone; its registry entry also gives the
+#: heuristic phase of ``method="auto"``
+HEURISTIC = "heuristic"
 
 #: the heuristic phase also ends after this many perturbations without progress
 HEURISTIC_MAX_STALL = 100
@@ -48,43 +41,44 @@ MIN_PHASE_S = 0.05
 MIN_PHASE_EVALS = 8
 
 
-def _optional(module: str, attr: str) -> Callable[..., Any] | None:
-    """An engine-perf function if its module is shipped, else None."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(mod, attr, None)
+def exact_methods() -> list[BackendSpec]:
+    """The registered engine methods that run an exact phase (all but the local search),
+    in registration order."""
+    return [entry for entry in methods() if not entry.heuristic]
 
 
-def _local_search() -> Callable[..., SolveResult] | None:
-    return _optional("mixedopt.solvers.greedy", "local_search")
+def auto_methods(backend: str) -> list[BackendSpec]:
+    """The engine methods ``method="auto"`` may run for ``backend`` (registry name), in
+    the order it tries them (strongest first)."""
+    found = [
+        entry
+        for entry in exact_methods()
+        if entry.auto_rank is not None and backend in entry.auto_backends
+    ]
+    return sorted(found, key=lambda entry: entry.auto_rank or 0)
 
 
 def engine_solver(method: str) -> Callable[..., SolveResult] | None:
-    """The solve function of an engine method, if its module is shipped."""
-    for name, module, attr in ENGINE_METHODS:
-        if name == method:
-            return _optional(module, attr)
-    return None
+    """The solve function of exact engine ``method``, if its module is shipped."""
+    entry = method_spec(method)
+    if entry is None or entry.heuristic:
+        return None
+    return method_function(method)
 
 
 def engine_applies(method: str, problem: TrainingProblem) -> bool:
     """Whether engine ``method`` is shipped and covers ``problem`` (its module's
     ``applicable(problem)``; without one: one hidden layer, binary, integral)."""
-    for name, module, _ in ENGINE_METHODS:
-        if name != method:
-            continue
-        if engine_solver(method) is None:
-            return False
-        check = _optional(module, "applicable")
-        if check is None:
-            return problem.integral and problem.is_binary and len(problem.hidden) == 1
-        try:
-            return bool(check(problem))
-        except ValidationError:
-            return False
-    return False
+    entry = method_spec(method)
+    if entry is None or entry.heuristic or engine_solver(method) is None:
+        return False
+    check = load(entry, "applicable")
+    if check is None:
+        return problem.integral and problem.is_binary and len(problem.hidden) == 1
+    try:
+        return bool(check(problem))
+    except ValidationError:
+        return False
 
 
 def _native_lines(ctx: SolveContext) -> LogCallback | None:
@@ -183,18 +177,19 @@ def run_heuristic(
     """The local search for ``budget`` seconds (at most the time left) from ``start``
     (default: the user's warm start); None when it is not shipped, does not apply or no
     time is left."""
-    ls = _local_search()
-    if ls is None:
+    entry = method_spec(HEURISTIC)
+    ls = None if entry is None else load(entry, entry.function)
+    if entry is None or ls is None:
         return None
     run, budget = phase_budget(ctx, "heuristic", budget)
     if not run:
         return None
     extra: dict[str, Any] = {}
-    defaults = _optional("mixedopt.solvers.greedy", "DEFAULTS")
+    defaults = load(entry, "DEFAULTS")
     if stall and isinstance(defaults, dict) and "max_stall" in defaults:
         extra["max_stall"] = HEURISTIC_MAX_STALL  # stop early when it stops improving
     try:
-        fwd = Forwarder(ctx, "greedy")
+        fwd = Forwarder(ctx, getattr(load(entry), "name", "") or entry.name)
         res = ls(
             problem,
             time_limit=budget,
