@@ -95,8 +95,9 @@ HEURISTIC_S_PER_EXAMPLE = 0.01
 #: many example x hidden-unit cells and lets the heuristic run to the limit: those models
 #: proved nothing (bound 0) at 200 x 3 in 60 s, the monolithic one found no net at all
 #: at 1,000 x 5, and on digits (100 x 16, margin objective) it raised the margin to 38 in
-#: 300 s where the local search reached 814 (``results/bench_exact.md``): beyond this size
-#: they only take time from the search
+#: 300 s where the local search reached 814 (measured on data seeds 0 and 2 while tuning,
+#: see ``results/bench_exact_notes.md``; the benchmark reports on other seeds): beyond this
+#: size they only take time from the search
 MODEL_MAX_CELLS = 1000
 #: ``method="auto"`` runs the engine methods (dichotomy search, table model) only while the
 #: first layer has at most this many units (integer domain ``(2K+1)^(d+1)``): up to
