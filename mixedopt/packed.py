@@ -111,7 +111,10 @@ def numba_available() -> bool:
     >>> isinstance(numba_available(), bool)
     True
     """
-    return importlib.util.find_spec("numba") is not None
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):  # e.g. sys.modules["numba"] = None
+        return False
 
 
 # ------------------------------------------------------------------------- bit packing
@@ -322,13 +325,12 @@ def _pool(n_threads: int) -> ThreadPoolExecutor:
 
 
 def _numba_kernels() -> Any:
-    try:
-        from mixedopt import packed_numba
-    except ImportError as exc:
+    from mixedopt import packed_numba
+
+    if not packed_numba.AVAILABLE:
         raise SolverUnavailableError(
-            "backend='numba' needs numba: pip install 'mixedopt[deploy]' (or use "
-            f"backend='numpy'); import failed: {exc}"
-        ) from exc
+            "backend='numba' needs numba: pip install 'mixedopt[deploy]' (or use backend='numpy')."
+        )
     return packed_numba
 
 
@@ -426,7 +428,13 @@ class PackedNet:
         if backend not in BACKENDS:
             raise ValidationError(f"backend must be one of {BACKENDS}, got {backend!r}.")
         if backend == "auto":
-            backend = "numba" if numba_available() else "numpy"
+            backend = "numpy"
+            if numba_available():
+                try:
+                    _numba_kernels()
+                    backend = "numba"
+                except SolverUnavailableError:  # pragma: no cover - a broken numba install
+                    logger.warning("numba does not import; packed inference runs in numpy")
         if backend == "numba":
             _numba_kernels()  # a clear error now, not at the first predict
         if n_threads is None:
