@@ -26,6 +26,7 @@ from mixedopt.exact.engine import solve_problem
 from mixedopt.files import atomic_write_text
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Progress, SolveResult
+from mixedopt.solvers.registry import DEFAULT_BACKEND, entries
 from mixedopt.validation import check_network_size, check_weight_bound
 
 __all__ = ["result_table", "run_solve", "solve_cmd"]
@@ -215,7 +216,7 @@ def solve_cmd(
         "errors", "--objective", help="errors, weights, margin, or e.g. 'errors,weights'."
     ),
     backend: str = typer.Option(
-        "cpsat", "--backend", "-b", help="cpsat, scip, maxsat, brute, greedy."
+        DEFAULT_BACKEND, "--backend", "-b", help=", ".join(e.name for e in entries()) + "."
     ),
     method: str = typer.Option("auto", "--method", help="auto, monolithic, table or heuristic."),
     time_limit: float = typer.Option(60.0, "--time-limit", "-t", help="Seconds for the whole run."),

@@ -55,6 +55,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.ftprop.target_objective import CHUNK, UpperLayer
 from mixedopt.ftprop.unit_steps import Levels
 from mixedopt.network import ThresholdNet
+from mixedopt.solvers.registry import EXACT_REAL_TARGET_BACKEND
 from mixedopt.targets import assign_targets
 
 __all__ = ["BACKENDS", "Assignment", "nothing", "solve_assignment"]
@@ -418,7 +419,7 @@ def _assign_targets(
         n_units=n,
         current=None if current is None else 2 * current.astype(np.int64) - 1,
         weights="real",
-        backend="scip",
+        backend=EXACT_REAL_TARGET_BACKEND,
         time_limit=time_limit,
         seed=seed,
     )

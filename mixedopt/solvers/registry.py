@@ -44,6 +44,7 @@ __all__ = [
     "BACKEND",
     "DEFAULT_BACKEND",
     "DEFAULT_TARGET_BACKEND",
+    "EXACT_REAL_TARGET_BACKEND",
     "METHOD",
     "BackendSpec",
     "available",
@@ -68,6 +69,8 @@ BACKEND, METHOD = "backend", "method"
 DEFAULT_BACKEND = "cpsat"
 #: the backend of ``assign_targets`` when none is named
 DEFAULT_TARGET_BACKEND = "greedy"
+#: the exact target-assignment backend for real (unbounded) weights (indicator constraints)
+EXACT_REAL_TARGET_BACKEND = "scip"
 
 
 @dataclass(frozen=True)
