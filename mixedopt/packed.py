@@ -373,6 +373,19 @@ def _numpy_values(U: np.ndarray, planes: np.ndarray, C, D, const) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- the net
+def _check_options(backend: str, n_threads: int | None) -> int:
+    """Check ``backend`` and ``n_threads``; returns the number of threads to use."""
+    if backend not in BACKENDS:
+        raise ValidationError(f"backend must be one of {BACKENDS}, got {backend!r}.")
+    if n_threads is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)):
+        raise ValidationError(f"n_threads must be a positive integer, got {n_threads!r}.")
+    if n_threads < 1:
+        raise ValidationError(f"n_threads must be >= 1, got {n_threads}.")
+    return int(n_threads)
+
+
 class PackedNet:
     """A compiled threshold network: bit-packed inference with the predictions of
     :class:`mixedopt.ThresholdNet`.
@@ -425,8 +438,7 @@ class PackedNet:
         weight_domain: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        if backend not in BACKENDS:
-            raise ValidationError(f"backend must be one of {BACKENDS}, got {backend!r}.")
+        n_threads = _check_options(backend, n_threads)
         if backend == "auto":
             backend = "numpy"
             if numba_available():
@@ -437,12 +449,6 @@ class PackedNet:
                     logger.warning("numba does not import; packed inference runs in numpy")
         if backend == "numba":
             _numba_kernels()  # a clear error now, not at the first predict
-        if n_threads is None:
-            n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)):
-            raise ValidationError(f"n_threads must be a positive integer, got {n_threads!r}.")
-        if n_threads < 1:
-            raise ValidationError(f"n_threads must be >= 1, got {n_threads}.")
         if len(weights) != len(biases) or len(activations) != len(weights) - 1:
             raise ValidationError(
                 f"got {len(weights)} weight matrices, {len(biases)} bias vectors and "
@@ -450,6 +456,22 @@ class PackedNet:
             )
         if output not in ("sign", "argmax"):
             raise ValidationError(f"output must be 'sign' or 'argmax', got {output!r}.")
+        for i, (W, b) in enumerate(zip(weights, biases, strict=True)):
+            shape_w, shape_b = np.shape(W), np.shape(b)
+            if len(shape_w) != 2 or shape_b != shape_w[:1] or 0 in shape_w:
+                raise ValidationError(
+                    f"layer {i}: weights of shape {shape_w} and biases of shape {shape_b}; "
+                    "expected (n_out, n_in) and (n_out,)."
+                )
+            if i and shape_w[1] != np.shape(weights[i - 1])[0]:
+                raise ValidationError(f"layer {i} does not chain with layer {i - 1}.")
+        n_out = np.shape(weights[-1])[0]
+        n_classes = 2 if output == "sign" else n_out
+        if (output == "sign") != (n_out == 1) or len(np.asarray(classes)) != n_classes:
+            raise ValidationError(
+                f"output {output!r} with {n_out} output unit(s) and "
+                f"{len(np.asarray(classes))} classes do not fit together."
+            )
         self.backend = backend
         self.n_threads = int(n_threads)
         self.output = output
@@ -672,18 +694,22 @@ class PackedNet:
         ModelFileError
             If the file is missing, truncated, corrupt or not a packed network.
         """
+        _check_options(backend, n_threads)
         d = read_packed_file(path)
-        return cls(
-            d["weights"],
-            d["biases"],
-            d["activations"],
-            output=d["output"],
-            classes=d["classes"],
-            backend=backend,
-            n_threads=n_threads,
-            weight_domain=d["weight_domain"],
-            metadata=d["metadata"],
-        )
+        try:
+            return cls(
+                d["weights"],
+                d["biases"],
+                d["activations"],
+                output=d["output"],
+                classes=d["classes"],
+                backend=backend,
+                n_threads=n_threads,
+                weight_domain=d["weight_domain"],
+                metadata=d["metadata"],
+            )
+        except ValidationError as exc:
+            raise ModelFileError(f"{str(path)!r} is inconsistent: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- the file

@@ -172,6 +172,16 @@ def test_corrupt_packed_files_are_refused(tmp_path):
         PackedNet.load(tmp_path / "nope.npz")
     with pytest.raises(mo.ModelFileError):  # a plain ThresholdNet file is not a packed one
         PackedNet.load(net.save(tmp_path / "plain.npz"))
+    import json
+
+    meta = json.loads(bytes(arrays["__meta__"]).decode())
+    meta["classes"] = [0, 1, 2]  # three labels for a one-unit output
+    edited = tmp_path / "edited.npz"
+    np.savez(edited, **{**arrays, "__meta__": np.frombuffer(json.dumps(meta).encode(), np.uint8)})
+    with pytest.raises(mo.ModelFileError, match="inconsistent"):
+        PackedNet.load(edited)
+    with pytest.raises(mo.ModelFileError):
+        mo.ThresholdNet.load(edited)
     with zipfile.ZipFile(path) as zf:
         assert all(not n.endswith(".pkl") for n in zf.namelist())
 
