@@ -23,7 +23,17 @@ def test_help_lists_commands():
 def test_commands_keep_their_order():
     """One module per command (mixedopt/cli/*.py); `mixedopt --help` lists them as before."""
     names = [c.name for c in app.registered_commands]
-    assert names == ["datasets", "demo", "solve", "torch-train", "train", "inspect", "bench"]
+    assert names == [
+        "datasets",
+        "demo",
+        "solve",
+        "torch-train",
+        "train",
+        "inspect",
+        "export",
+        "predict",
+        "bench",
+    ]
 
 
 def test_starting_the_cli_imports_neither_torch_nor_scikit_learn():

@@ -183,3 +183,44 @@ def test_unsupported_torch_model_is_refused(digits):
     model = build_model("resnet18", num_classes=10, in_channels=1, input_size=8)
     with pytest.raises(mo.ValidationError, match="cannot export layer"):
         export_onnx(model)
+
+
+# -------------------------------------------------------------------------------- CLI
+def test_cli_export_onnx_and_predict(tmp_path):
+    from typer.testing import CliRunner
+
+    from mixedopt.cli import app
+
+    runner = CliRunner()
+    X, _ = mo.datasets.load("digits")
+    net = mo.ThresholdNet.random([64, 16, 10], seed=1, weights="binary", activation="step")
+    model = net.save(tmp_path / "net.npz")
+    for extra in ([], ["--input-bound", "16"]):
+        out = tmp_path / "net.onnx"
+        res = runner.invoke(
+            app, ["export", str(model), "--out", str(out), "--check", "digits", *extra]
+        )
+        assert res.exit_code == 0, res.output
+        assert "opset 17" in res.output and "1797/1797" in res.output
+        res = runner.invoke(app, ["predict", str(out), "--data", "digits"])
+        assert res.exit_code == 0, res.output
+        assert [int(v) for v in res.stdout.split()] == net.predict(X).tolist()
+    res = runner.invoke(app, ["export", str(model), "--out", str(tmp_path / "x.onnx.txt")])
+    assert res.exit_code == 2 and ".onnx" in res.output
+
+
+@pytest.mark.torch
+def test_cli_exports_a_saved_torch_model(tmp_path, trained_mlp, digits):
+    from typer.testing import CliRunner
+
+    from mixedopt.cli import app
+    from mixedopt.torch import save_model
+
+    path = save_model(trained_mlp, tmp_path / "mlp.pt")
+    out = tmp_path / "mlp.onnx"
+    res = CliRunner().invoke(app, ["export", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = OnnxModel(out).predict_codes(digits.X_test.numpy())
+    np.testing.assert_array_equal(got, _torch_predict(trained_mlp, digits.X_test))
+    res = CliRunner().invoke(app, ["export", str(path), "-f", "packed", "-o", "x.npz"])
+    assert res.exit_code == 2 and "onnx only" in res.output

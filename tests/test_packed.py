@@ -198,3 +198,68 @@ def test_bad_arguments_and_inputs():
     with pytest.raises(mo.ValidationError, match="NaN"):
         packed.predict(np.full((2, 4), np.nan))
     assert packed.score(np.ones((2, 4)), net.predict(np.ones((2, 4)))) == 1.0
+
+
+# -------------------------------------------------------------------------------- CLI
+def _cli():
+    from typer.testing import CliRunner
+
+    from mixedopt.cli import app
+
+    return CliRunner(), app
+
+
+def test_cli_export_packed_and_predict(tmp_path):
+    runner, app = _cli()
+    X, y = mo.datasets.load("digits")
+    net = mo.ThresholdNet.random([64, 16, 10], seed=0, weights="ternary")
+    model = net.save(tmp_path / "net.npz")
+    out = tmp_path / "net.packed.npz"
+    res = runner.invoke(
+        app, ["export", str(model), "--format", "packed", "--out", str(out), "--check", "digits"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "1797/1797 predictions agree" in res.output
+    assert mo.ThresholdNet.load(out) == net
+    res = runner.invoke(app, ["predict", str(out), "--data", "digits", "--backend", "numpy"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.split()
+    assert [int(v) for v in lines] == net.predict(X).tolist()
+    assert f"accuracy {net.score(X, y):.4f}" in res.stderr
+    for suffix in (".csv", ".json"):
+        res = runner.invoke(
+            app,
+            ["predict", str(model), "--data", "digits", "--out", str(tmp_path / f"p{suffix}")],
+        )
+        assert res.exit_code == 0, res.output
+    rows = (tmp_path / "p.csv").read_text().splitlines()
+    assert rows[0] == "index,prediction,label" and len(rows) == 1798
+    import json
+
+    doc = json.loads((tmp_path / "p.json").read_text())
+    assert doc["predictions"] == net.predict(X).tolist() and doc["n"] == 1797
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "{model}", "--format", "tflite", "--out", "x.npz"], "--format"),
+        (["export", "{model}", "--format", "packed", "--out", "{tmp}"], "folder"),
+        (["export", "{model}", "--format", "packed", "--out", "x.txt"], ".npz"),
+        (["export", "{model}", "--format", "packed", "--out", "{model}"], "model file itself"),
+        (["export", "{tmp}/nope.npz", "--format", "packed", "--out", "x.npz"], "does not exist"),
+        (["export", "{model}", "-f", "packed", "-o", "x.npz", "--input-bound", "1"], "onnx only"),
+        (["predict", "{tmp}/nope.npz", "--data", "digits"], "does not exist"),
+        (["predict", "{model}", "--data", "nope"], "unknown data set"),
+        (["predict", "{model}", "--data", "iris"], "features"),
+        (["predict", "{model}", "--data", "digits", "--out", "p.txt"], ".csv or .json"),
+        (["predict", "{model}", "--data", "digits", "--backend", "gpu"], "--backend"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_code_2(tmp_path, args, message):
+    runner, app = _cli()
+    model = mo.ThresholdNet.random([64, 4, 10], seed=0, weights="binary").save(tmp_path / "m.npz")
+    argv = [a.format(model=model, tmp=tmp_path) for a in args]
+    res = runner.invoke(app, argv)
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output

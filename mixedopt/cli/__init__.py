@@ -15,6 +15,8 @@ Modules
 ``torch``     ``mixedopt torch-train``
 ``train``     ``mixedopt train``
 ``inspect``   ``mixedopt inspect``
+``export``    ``mixedopt export``
+``predict``   ``mixedopt predict``
 ``bench``     ``mixedopt bench``
 
 This module only builds :data:`app` from them and defines :func:`main`, the entry point of
@@ -31,7 +33,9 @@ from mixedopt.cli.bench import bench_cmd
 from mixedopt.cli.common import global_options
 from mixedopt.cli.datasets import datasets_cmd
 from mixedopt.cli.demo import demo_cmd
+from mixedopt.cli.export import export_cmd
 from mixedopt.cli.inspect import inspect_cmd
+from mixedopt.cli.predict import predict_cmd
 from mixedopt.cli.solve import solve_cmd
 from mixedopt.cli.torch import torch_train_cmd
 from mixedopt.cli.train import train_cmd
@@ -53,6 +57,8 @@ app.command("solve")(solve_cmd)
 app.command("torch-train")(torch_train_cmd)
 app.command("train")(train_cmd)
 app.command("inspect")(inspect_cmd)
+app.command("export")(export_cmd)
+app.command("predict")(predict_cmd)
 app.command(
     "bench",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
