@@ -2,12 +2,15 @@
 
 One ``uint8`` record ``__meta__`` holds the JSON description of the network (everything of
 :meth:`~mixedopt.ThresholdNet.to_dict` but the arrays, plus ``n_layers``); the arrays are
-``W0, b0, W1, b1, ...``. No pickle is written or read. Writes are atomic: a temporary file in
-the same folder is renamed over the target.
+``W0, b0, W1, b1, ...``; a net that keeps the targets its training produced adds one ``int8``
+array ``targets_<i>`` per hidden layer (their provenance sits in the JSON metadata under
+``training_targets``; files without them load as before). No pickle is written or read.
+Writes are atomic: a temporary file in the same folder is renamed over the target.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -28,6 +31,7 @@ __all__ = [
     "check_weight_domain",
     "network_file_path",
     "read_network_file",
+    "samples_fingerprint",
     "write_network_file",
 ]
 
@@ -65,6 +69,20 @@ def network_file_path(path: str | os.PathLike[str]) -> Path:
     )
 
 
+def samples_fingerprint(X: Any) -> str:
+    """A short hash of the samples ``X`` (values as float64, row order kept): what stored
+    training targets were produced on, so a report can tell whether they fit given data.
+
+    >>> a = samples_fingerprint([[1, 2], [3, 4]])
+    >>> a == samples_fingerprint(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    True
+    """
+    a = np.ascontiguousarray(np.asarray(X, dtype=np.float64)) + 0.0  # -0.0 hashes as 0.0
+    h = hashlib.sha256(repr(a.shape).encode("ascii"))
+    h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
 def _json_problem(value: Any, where: str) -> str | None:
     """Where in ``value`` something JSON cannot hold sits (None if nowhere)."""
     if value is None or isinstance(value, (str, bool, int, float)):
@@ -89,9 +107,14 @@ def _json_problem(value: Any, where: str) -> str | None:
 
 
 def write_network_file(
-    path: Path, meta: dict[str, Any], weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]
+    path: Path,
+    meta: dict[str, Any],
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    targets: Sequence[np.ndarray] | None = None,
 ) -> None:
-    """Write ``meta`` (JSON) and the layer arrays to ``path`` atomically.
+    """Write ``meta`` (JSON), the layer arrays and the optional training ``targets`` (one
+    ``int8`` array per hidden layer, ``targets_<i>``) to ``path`` atomically.
 
     Raises
     ------
@@ -113,6 +136,8 @@ def write_network_file(
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
         arrays[f"W{i}"] = w
         arrays[f"b{i}"] = b
+    for i, t in enumerate(targets or []):
+        arrays[f"targets_{i}"] = np.asarray(t, dtype=np.int8)
     atomic_savez(path, arrays)
 
 
@@ -231,6 +256,9 @@ def read_network_file(path: str | os.PathLike[str]) -> dict[str, Any]:
                 raise ModelFileError(f"{str(path)!r} is truncated: missing {missing}.")
             meta["weights"] = [z[f"W{i}"] for i in range(n)]
             meta["biases"] = [z[f"b{i}"] for i in range(n)]
+            n_t = sum(1 for f in files if f.startswith("targets_") and f[8:].isdigit())
+            if n_t and all(f"targets_{i}" in files for i in range(n_t)):
+                meta["training_targets"] = [z[f"targets_{i}"] for i in range(n_t)]
     except ModelFileError:
         raise
     except (

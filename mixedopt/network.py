@@ -51,6 +51,7 @@ from mixedopt.io import (
     check_weight_domain,
     network_file_path,
     read_network_file,
+    samples_fingerprint,
     write_network_file,
 )
 from mixedopt.packed import PackedNet, is_packed_file, read_packed_file, write_packed_file
@@ -229,6 +230,9 @@ class ThresholdNet:
             raise ValidationError(f"weight_domain must be one of {DOMAINS}, got {weight_domain!r}.")
         self.weight_domain = weight_domain
         self.metadata: dict[str, Any] = dict(metadata or {})
+        #: the hidden-layer targets training produced (int8, one array per hidden layer),
+        #: provenance in ``metadata["training_targets"]``; see :meth:`set_training_targets`
+        self.training_targets: list[np.ndarray] | None = None
 
     # ------------------------------------------------------------------ shape
     @property
@@ -397,6 +401,43 @@ class ThresholdNet:
     def copy(self) -> ThresholdNet:
         return ThresholdNet.from_dict(self.to_dict())
 
+    def set_training_targets(
+        self,
+        targets: Sequence[Any],
+        X: Any,
+        *,
+        source: str,
+        description: str,
+        encoding: str = "values",
+        **provenance: Any,
+    ) -> None:
+        """Keep the hidden-layer ``targets`` training produced on the samples ``X`` (the
+        inputs this net reads), with their provenance: ``source`` (``"exact"``, ``"ftprop"``,
+        ``"convex"``), a one-line ``description``, the ``encoding`` (``"values"``: activation
+        values; ``"level_index"``: staircase level indices) and any JSON-able ``provenance``
+        (``data``, ``split``, ``indices`` ...). They are saved with the net (``targets_<i>``
+        arrays) and shown by :func:`mixedopt.inspect_targets` on the same samples.
+        """
+        Xa = np.asarray(X)
+        arrays = [np.asarray(t) for t in targets]
+        n = Xa.shape[0]
+        want = [(n, k) for k in self.hidden_sizes]
+        if [a.shape for a in arrays] != want:
+            raise ValidationError(
+                f"training targets must have shapes {want}, got {[a.shape for a in arrays]}."
+            )
+        if any(a.size and (np.any(a != np.round(a)) or np.abs(a).max() > 127) for a in arrays):
+            raise ValidationError("training targets must be small integers (stored as int8).")
+        self.training_targets = [a.astype(np.int8) for a in arrays]
+        self.metadata["training_targets"] = {
+            "source": source,
+            "description": description,
+            "encoding": encoding,
+            "n_samples": int(n),
+            "fingerprint": samples_fingerprint(Xa),
+            **provenance,
+        }
+
     # ------------------------------------------------------------ serialising
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable description (weights as nested lists)."""
@@ -411,6 +452,11 @@ class ThresholdNet:
             "metadata": self.metadata,
             "weights": [w.tolist() for w in self.weights],
             "biases": [b.tolist() for b in self.biases],
+            **(
+                {}
+                if self.training_targets is None
+                else {"training_targets": [t.tolist() for t in self.training_targets]}
+            ),
         }
 
     @classmethod
@@ -438,6 +484,18 @@ class ThresholdNet:
         except (TypeError, ValueError) as exc:  # e.g. ragged weight lists
             raise ModelFileError(f"network description is malformed: {exc}.") from exc
         check_weight_domain(net.weight_domain, net.weights)
+        tt = d.get("training_targets")
+        if tt is not None:
+            try:
+                arrays = [np.asarray(t, dtype=np.int8) for t in tt]
+            except (TypeError, ValueError) as exc:
+                raise ModelFileError(f"training_targets are malformed: {exc}.") from exc
+            if len(arrays) != len(net.hidden_sizes) or any(
+                a.ndim != 2 or a.shape[1] != k
+                for a, k in zip(arrays, net.hidden_sizes, strict=False)
+            ):
+                raise ModelFileError("training_targets do not match the hidden layers.")
+            net.training_targets = arrays
         return net
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -455,8 +513,9 @@ class ThresholdNet:
         path = network_file_path(path)
         meta = self.to_dict()
         del meta["weights"], meta["biases"]
+        meta.pop("training_targets", None)
         meta["n_layers"] = self.n_layers
-        write_network_file(path, meta, self.weights, self.biases)
+        write_network_file(path, meta, self.weights, self.biases, self.training_targets)
         logger.debug("saved %s network to %s", self.sizes, path)
         return path
 

@@ -31,7 +31,7 @@ def xor_net() -> mo.ThresholdNet:
 
 def test_correct_net_known_numbers():
     rep = inspect_targets(xor_net(), XOR_X, XOR_Y)
-    assert rep.accuracy == 1.0 and rep.target_source == "ftprop-greedy"
+    assert rep.accuracy == 1.0 and rep.target_source == "reassigned"
     hid, out = rep.layers
     # the net is right with margin 1 everywhere: greedy keeps the activations as targets
     assert hid.targets.tolist() == [[-1, 1], [-1, -1], [-1, -1], [1, -1]]

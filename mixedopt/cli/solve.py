@@ -192,6 +192,9 @@ def run_solve(
                 "method": res.method,
             }
         )
+        prov = res.net.metadata.get("training_targets")
+        if isinstance(prov, dict):
+            prov.update(data=data, split="all", indices=list(range(problem.n_samples)))
         path = res.net.save(out)
         console.print(f"saved net to [bold]{path}[/]")
     if json_out is not None:

@@ -176,6 +176,7 @@ def run_train(
         table.add_row("gap", "-" if result.gap is None else f"{result.gap:.2%}")
     table.add_row("wall time", f"{wall:.2f} s")
     console.print(table)
+    _record_split(net, data, test_size, seed)
     if out is not None:
         net = net.copy()
         net.metadata.update(
@@ -185,6 +186,33 @@ def run_train(
         console.print(f"saved [green]{path}[/]")
         summary["out"] = str(path)
     return summary
+
+
+def _record_split(net: Any, data: str, test_size: float, seed: int) -> None:
+    """Add the data set, split and sample indices to the provenance of the net's stored
+    training targets (:meth:`~mixedopt.ThresholdNet.set_training_targets`)."""
+    prov = net.metadata.get("training_targets")
+    if not isinstance(prov, dict):
+        return
+    from mixedopt import datasets
+
+    _, y = datasets.load(data)
+    idx = np.arange(y.shape[0])[:, None]
+    rows = (
+        idx[:, 0]
+        if test_size <= 0
+        else datasets.train_test_split(idx, y, test_size=test_size, seed=seed)[0][:, 0]
+    )
+    fit_rows = prov.pop("fit_rows", None)
+    if fit_rows is not None:  # e.g. FTPROP's early-stopping split of the training part
+        rows = rows[np.asarray(fit_rows, dtype=np.int64)]
+    prov.update(
+        data=data,
+        split="train" if test_size > 0 else "all",
+        test_size=test_size,
+        seed=seed,
+        indices=rows.tolist(),
+    )
 
 
 def _fit(console: Console, est: Any, X: np.ndarray, y: np.ndarray, progress: bool) -> None:

@@ -273,7 +273,28 @@ def _train_convex_path(
         res.info["representation_time"] = t_rep
         res.n_errors = int(np.sum(res.net.predict_codes(Xa) != codes))
         res.seed = seed
+        _keep_patterns(res, Xa, method)
     return results
+
+
+def _keep_patterns(res: SolveResult, Xa: np.ndarray, method: str) -> None:
+    """Store the convex solution's activation patterns on its net as its training targets:
+    each hidden unit is a hyperplane of the arrangement, its pattern the unit's step value
+    on every training sample (so the net meets them by construction)."""
+    net = res.net
+    if net is None or not net.hidden_sizes:
+        return
+    post = net.forward(Xa)[1][: len(net.hidden_sizes)]
+    T = [np.asarray(p) for p in post]
+    if any(np.any(t != np.round(t)) for t in T):
+        return  # not two-level units: nothing to store as int8
+    net.set_training_targets(
+        T,
+        Xa,
+        source="convex",
+        description=f"the convex solution's activation patterns (Convex-{method}; each "
+        "hidden unit's step pattern on the training samples)",
+    )
 
 
 def train_convex(X: Any, y: Any, *, beta: float = 1e-3, **kwargs: Any) -> SolveResult:

@@ -268,6 +268,7 @@ class FTPropClassifier(ThresholdClassifierBase):
             time_limit=self.time_limit,
         )
         self._set_fitted(trainer)
+        trainer.keep_targets(self.net_, X)
         if trainer.history.stop_reason == "max_iter":
             warnings.warn(
                 f"FTPropClassifier: max_iter={cfg.max_iter} epochs reached and the "

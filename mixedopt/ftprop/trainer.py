@@ -155,9 +155,42 @@ class FTPropTrainer:
         self.epochs_done = 0
         self.converged = False
         self._deadline: float | None = None  # of the epoch in progress (fit's time_limit)
+        #: level indices of the hidden targets set in the last whole epoch, one
+        #: ``(n_rows, n_units)`` array per hidden layer, rows as in :attr:`last_target_rows`
+        self.last_targets: list[np.ndarray] | None = None
+        #: the rows of the fit's X those targets belong to (the early-stopping split's
+        #: training part, or all rows)
+        self.last_target_rows: np.ndarray | None = None
+        self._epoch_targets: list[np.ndarray] = []
+        self._batch_rows: np.ndarray | None = None
         self._rng = np.random.default_rng(self.config.random_state)
 
     # ----------------------------------------------------------- network state
+    def _hidden_widths(self) -> list[int]:
+        return [w.shape[0] for w in self.weights[:-1]]
+
+    def keep_targets(self, net: ThresholdNet, X: np.ndarray) -> None:
+        """Store the last whole epoch's targets on ``net`` (trained on ``X``, the fit's
+        inputs) with their provenance (:meth:`ThresholdNet.set_training_targets`)."""
+        if self.last_targets is None or self.last_target_rows is None:
+            return
+        rows = self.last_target_rows
+        binary = all(lv.binary for lv in self.levels)
+        T = [
+            lv.values[k].astype(np.int64) if binary else k
+            for lv, k in zip(self.levels, self.last_targets, strict=True)
+        ]
+        net.set_training_targets(
+            T,
+            np.asarray(X)[rows],
+            source="ftprop",
+            description=f"FTPROP's targets of its last whole epoch (epoch {self.epochs_done}, "
+            f"target step {self.config.target_step!r}, set with the weights before each "
+            "mini-batch update)",
+            encoding="values" if binary else "level_index",
+            fit_rows=None if rows.shape[0] == np.asarray(X).shape[0] else rows.tolist(),
+        )
+
     @property
     def initialized(self) -> bool:
         return bool(self.weights)
@@ -327,6 +360,8 @@ class FTPropTrainer:
         codes = self._codes(ya)
         Xs = self._scale(Xa.astype(np.float64))
         Xv = yv = None
+        rows = np.arange(Xs.shape[0])
+        self.last_targets = None
         if validation_data is not None:
             Xva, yva = check_X_y(*validation_data, min_classes=1)
             if Xva.shape[1] != Xa.shape[1]:
@@ -342,6 +377,8 @@ class FTPropTrainer:
             )
             tr, va = tr[:, 0], va[:, 0]
             Xs, Xv, codes, yv = Xs[tr], Xs[va], codes[tr], codes[va]
+            rows = tr
+        self.last_target_rows = rows
         best_score, best_loss, stall = -np.inf, np.inf, 0
         best_params: tuple[list[np.ndarray], list[np.ndarray]] | None = None
         t0 = time.perf_counter()
@@ -428,6 +465,8 @@ class FTPropTrainer:
             )
         self._sync_settings(Xa.astype(np.float64))
         codes = self._codes(ya)
+        self.last_target_rows = np.arange(Xa.shape[0])
+        self.last_targets = None
         self._epoch(self._scale(Xa.astype(np.float64)), codes, None, None)
         return self
 
@@ -452,12 +491,16 @@ class FTPropTrainer:
         perm = self._rng.permutation(n)
         acc = new_epoch_stats(len(self.levels))
         seen = 0
+        # the targets this epoch sets, per sample (level indices; kept when the epoch ends)
+        self._epoch_targets = [np.zeros((n, lv_n), dtype=np.int8) for lv_n in self._hidden_widths()]
+        self._batch_rows: np.ndarray | None = None
         self._deadline = deadline  # read by the exact unit and target steps
         try:
             # small matrices: one BLAS thread is several times faster than a contended pool
             with one_blas_thread():
                 for s in range(0, n, bs):
                     idx = perm[s : s + bs]
+                    self._batch_rows = idx
                     self._batch(Xs[idx], codes[idx], lr, acc)
                     seen += len(idx)
                     if deadline is not None and seen < n and time.perf_counter() > deadline:
@@ -465,6 +508,9 @@ class FTPropTrainer:
                         break
         finally:
             self._deadline = None
+            self._batch_rows = None
+        if seen == n:  # a whole epoch: every sample has its targets
+            self.last_targets = self._epoch_targets
         self.epochs_done += 1
         rec = epoch_record(
             acc,
@@ -532,6 +578,8 @@ class FTPropTrainer:
                     deadline=self._deadline,
                 )
                 K, U = res.K, res.weights
+                if self._batch_rows is not None:
+                    self._epoch_targets[i - 1][self._batch_rows] = K
                 if not cfg.scale_by_grad_out:
                     U = (U > 0) / B
                 add_target_stats(acc, i - 1, res, Ks[i - 1], cfg.target_step)

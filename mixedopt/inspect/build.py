@@ -13,6 +13,7 @@ import numpy as np
 
 from mixedopt.errors import ValidationError
 from mixedopt.ftprop.targets import propagate_targets
+from mixedopt.ftprop.unit_steps import levels_of
 from mixedopt.inspect.history import history_curves, history_dict
 from mixedopt.inspect.layer_stats import (
     code_stats,
@@ -22,8 +23,10 @@ from mixedopt.inspect.layer_stats import (
 )
 from mixedopt.inspect.layers import LayerReport
 from mixedopt.inspect.report import TargetReport
+from mixedopt.io import samples_fingerprint
 from mixedopt.network import ThresholdNet
 from mixedopt.result import SolveResult
+from mixedopt.targets import assign_targets
 from mixedopt.validation import check_labels
 
 __all__ = ["inspect_targets"]
@@ -56,8 +59,10 @@ def inspect_targets(
     *,
     targets: list[Any] | None = None,
     history: Any = None,
-    target_step: str = "greedy",
+    target_step: str | None = None,
     loss: str = "hinge",
+    reassign_time_limit: float = 5.0,
+    samples: str | None = None,
     conflicts: bool = True,
     max_conflict_units: int = 16,
     conflict_time_limit: float = 2.0,
@@ -77,10 +82,27 @@ def inspect_targets(
     history : dict or History, optional
         Training history (FTPROP ``History`` or its dict, or a torch target-capture history);
         taken from ``obj`` when omitted.
-    target_step : {"greedy", "gradient", "exact"}
-        Target step used when the targets must be computed.
+    target_step : {"greedy", "gradient", "exact"}, optional
+        Compute the targets by one FTPROP target step of this kind instead of the default
+        rule (see below). Beware: the greedy step changes at most one unit per sample, so its
+        agreement is near 1 by construction.
     loss : str
         Output loss of that target step.
+    reassign_time_limit : float
+        Seconds per hidden layer of the default rule's :func:`mixedopt.assign_targets`.
+    samples : str, optional
+        What ``X`` is, for the report's header (e.g. ``"pima, train split"``).
+
+    Notes
+    -----
+    Which targets are shown (``rep.target_source``, described by ``rep.target_description``):
+    ``"given"`` (the ``targets`` argument); ``"solver"`` (a :class:`SolveResult`'s targets);
+    ``"stored"`` (the targets the net's training produced, kept in the net /
+    model file, when ``X`` is the data they were produced on: same samples, same order);
+    otherwise ``"reassigned"``: for each hidden layer, with every other layer fixed at the
+    net's weights, :func:`mixedopt.assign_targets` (greedy, real weights) chooses the targets
+    that let the layers above classify ``(X, y)`` best among targets some hyperplane on the
+    layer's inputs realises, starting from the net's activations; its status is noted.
     conflicts : bool
         Look for conflict sets of units that miss targets (one LP per unit).
     max_conflict_units : int
@@ -127,14 +149,19 @@ def inspect_targets(
     pre, post = net.forward(Xa)
     notes: list[str] = []
     n_hidden = len(net.hidden_sizes)
-    source = ""
+    source, description = "", ""
     T: list[np.ndarray] | None = None
+    stored = _stored_targets(net, Xa, notes)
     if targets is not None:
         T = [np.asarray(t, dtype=np.float64) for t in targets]
-        source = "given"
+        source, description = "given", "the targets passed to inspect_targets"
     elif solver_targets is not None and _targets_fit(solver_targets, net, Xa.shape[0]):
         T = [np.asarray(t, dtype=np.float64) for t in solver_targets]
-        source = "solver"
+        source, description = "solver", "the solver's hidden targets (SolveResult.targets)"
+    elif stored is not None and target_step is None:
+        T = stored
+        source = "stored"
+        description = str(net.metadata["training_targets"].get("description", "stored targets"))
     if T is not None:
         if len(T) != n_hidden or any(
             t.shape != (Xa.shape[0], n) for t, n in zip(T, net.hidden_sizes, strict=True)
@@ -143,13 +170,24 @@ def inspect_targets(
                 f"targets must hold {n_hidden} array(s) of shapes "
                 f"{[(Xa.shape[0], n) for n in net.hidden_sizes]}."
             )
-    elif n_hidden:
+    elif n_hidden and target_step is not None:
         pt = propagate_targets(net, Xa, ya, target_step=target_step, loss=loss)
         T = pt.targets
         source = f"ftprop-{target_step}"
+        description = (
+            f"computed: one FTPROP {target_step} target step with the net's own weights"
+            + (
+                " (changes at most one unit per sample: agreement near 1 by construction)"
+                if target_step == "greedy"
+                else ""
+            )
+        )
+    elif n_hidden:
+        T, description = _reassign(net, Xa, ya, post, reassign_time_limit, notes)
+        source = "reassigned"
     else:
         T = []
-        source = "labels"
+        source, description = "labels", "no hidden layer: the output layer's targets are the labels"
     if history is None:
         history = hist
     hdict = history_dict(history)
@@ -180,9 +218,86 @@ def inspect_targets(
         classes=classes,
         accuracy=acc,
         target_source=source,
+        target_description=description,
+        samples=samples or f"the {Xa.shape[0]} samples given",
         net_sizes=net.sizes,
         history=hdict,
         notes=notes,
+    )
+
+
+def _stored_targets(net: ThresholdNet, Xa: np.ndarray, notes: list[str]) -> list[np.ndarray] | None:
+    """The net's stored training targets as activation values, when ``Xa`` is the data
+    they were produced on; a note says why not otherwise."""
+    if net.training_targets is None:
+        return None
+    prov = net.metadata.get("training_targets") or {}
+    if prov.get("fingerprint") != samples_fingerprint(Xa):
+        where = ", ".join(f"{k} {prov[k]}" for k in ("data", "split") if prov.get(k) is not None)
+        notes.append(
+            f"the net keeps {prov.get('description', 'training targets')} for "
+            f"{prov.get('n_samples', '?')} samples{f' ({where})' if where else ''}, not these "
+            f"{Xa.shape[0]}; targets were computed instead (inspect the training samples to "
+            "see them)."
+        )
+        return None
+    if prov.get("encoding") == "level_index":
+        return [
+            np.asarray(levels_of(a).value(t.astype(np.int64)), dtype=np.float64)
+            for a, t in zip(net.activation_names, net.training_targets, strict=False)
+        ]
+    return [t.astype(np.float64) for t in net.training_targets]
+
+
+def _reassign(
+    net: ThresholdNet,
+    Xa: np.ndarray,
+    ya: np.ndarray,
+    post: list[np.ndarray],
+    time_limit: float,
+    notes: list[str],
+) -> tuple[list[np.ndarray], str]:
+    """Per hidden layer, the targets :func:`assign_targets` chooses with the rest fixed."""
+    n_hidden = len(net.hidden_sizes)
+    acts = net.activation_names
+    inputs = [Xa] + [np.asarray(p) for p in post]
+    T: list[np.ndarray] = []
+    statuses = []
+    for i in range(n_hidden):
+        real = np.asarray(post[i], dtype=np.float64)
+        if acts[i] != "sign":
+            pt = propagate_targets(net, Xa, ya, target_step="gradient", loss="hinge")
+            notes.append(
+                f"hidden {i + 1}: {acts[i]} units; targets from one FTPROP gradient target step "
+                "(the exact re-assignment takes sign units)."
+            )
+            T.append(np.asarray(pt.targets[i], dtype=np.float64))
+            statuses.append("gradient step")
+            continue
+        above = ThresholdNet(
+            net.weights[i + 1 :],
+            net.biases[i + 1 :],
+            acts[i + 1 : n_hidden] or "sign",
+            output=net.output,
+            classes=net.classes,
+        )
+        try:
+            ta = assign_targets(
+                inputs[i], above, ya, current=real, time_limit=time_limit, backend="greedy"
+            )
+            T.append(np.asarray(ta.targets, dtype=np.float64))
+            statuses.append(f"h{i + 1} {ta.status.value}, {ta.n_violated} errors above")
+        except Exception as exc:  # a failed re-assignment must not sink the report
+            notes.append(
+                f"hidden {i + 1}: target re-assignment failed ({exc}); showing "
+                "the activations as targets."
+            )
+            T.append(real)
+            statuses.append(f"h{i + 1} failed")
+    return T, (
+        "computed: per-layer re-assignment (mixedopt.assign_targets, greedy, real weights, "
+        "other layers fixed; from the activations, the realisable targets that let the "
+        "layers above classify best): " + "; ".join(statuses)
     )
 
 

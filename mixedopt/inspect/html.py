@@ -64,6 +64,25 @@ def _f(v: Any, fmt: str = ".3f") -> str:
     return "-" if not np.isfinite(fv) else format(fv, fmt)
 
 
+_SHOWN_UNITS = 10  # per-unit tables show the worst units; the rest fold away
+
+#: one-line definitions of the report's measures (shown on the page and by the CLI)
+MEASURES = {
+    "violated fraction": "targets the activations miss / targets (layer or unit); "
+    "agreement = 1 - violated fraction",
+    "units missing targets": "units with at least one missed target",
+    "samples by number of missed targets": "how many samples miss 0, 1, 2, ... of a layer's "
+    "targets (flips needed to meet them)",
+    "separability": "no misses; separable (misses some, but a hyperplane on the layer's inputs "
+    "fits all its targets); not separable (no hyperplane does: conflict set shown); not checked",
+    "min margin": "min over samples of t*z/||w|| (negative: some target missed)",
+    "code purity": "accuracy of a majority-vote lookup table on the hidden codes; compare with "
+    "the labels-shuffled baseline (a code unrelated to the class) and 1.0 for one code "
+    "per sample (distinct codes near the sample count make purity meaningless)",
+    "last flip rate": "fraction of targets that changed in the last training epoch",
+}
+
+
 def render_html(
     *,
     layers: list[LayerReport],
@@ -74,6 +93,8 @@ def render_html(
     notes: list[str],
     summary: dict[str, Any],
     images: dict[str, bytes],
+    target_description: str = "",
+    samples: str = "",
 ) -> str:
     """The report as one HTML document (string).
 
@@ -87,6 +108,8 @@ def render_html(
         "<h1>mixedopt target-assignment report</h1>",
         f"<p>network {_esc(net_sizes)} · {n_samples} samples · accuracy "
         f"<b>{accuracy:.4f}</b> · targets: <code>{_esc(target_source)}</code></p>",
+        f"<p><b>Targets shown:</b> {_esc(target_description or target_source)}<br>"
+        f"<b>Samples:</b> {_esc(samples or f'{n_samples} samples')}</p>",
     ]
     rows = []
     for ly in layers:
@@ -96,6 +119,7 @@ def render_html(
                 ly.name,
                 ly.n_units,
                 ly.activation,
+                _f(ly.violated),
                 _f(ly.agreement),
                 int(np.count_nonzero(ly.unit_violations)),
                 int(ly.unit_violations.sum()),
@@ -113,6 +137,7 @@ def render_html(
                 "layer",
                 "units",
                 "activation",
+                "violated fraction",
                 "agreement",
                 "units missing targets",
                 "violated targets",
@@ -125,6 +150,11 @@ def render_html(
             rows,
         )
     )
+    parts.append(
+        "<dl class='muted'>"
+        + "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in MEASURES.items())
+        + "</dl>"
+    )
     if notes:
         parts.append("<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ul>")
     if "training" in images:
@@ -132,33 +162,53 @@ def render_html(
     for ly in layers:
         parts.append(f"<h2>{_esc(ly.name.capitalize())}</h2>")
         parts.append(_img(images[f"targets_layer{ly.index}"], f"targets of {ly.name}"))
+        order = sorted(
+            range(ly.n_units), key=lambda u: (-int(ly.unit_violations[u]), u)
+        )  # worst units first
+        sep = ly.separability
         unit_rows = [
             [
                 u,
-                _f(ly.unit_agreement[u]),
-                _f(ly.unit_margin[u], ".3g"),
+                _f(ly.unit_violated[u]),
                 int(ly.unit_violations[u]),
-                {True: "yes", False: "no", None: "-"}[ly.separable[u]],
+                _f(ly.unit_margin[u], ".3g"),
+                sep[u],
                 ", ".join(map(str, ly.conflicts.get(u, [])[:20]))
                 + (" ..." if len(ly.conflicts.get(u, [])) > 20 else ""),
             ]
-            for u in range(min(ly.n_units, 64))
+            for u in order
         ]
-        parts.append(
-            _table(
-                ["unit", "agreement", "margin", "violated", "separable", "conflict set (samples)"],
-                unit_rows,
+        head = [
+            "unit",
+            "violated fraction",
+            "violated",
+            "margin",
+            "separability",
+            "conflict set (samples)",
+        ]
+        parts.append(_table(head, unit_rows[:_SHOWN_UNITS]))
+        if ly.n_units > _SHOWN_UNITS:
+            parts.append(
+                f"<details><summary>the other {ly.n_units - _SHOWN_UNITS} units</summary>"
+                + _table(head, unit_rows[_SHOWN_UNITS:])
+                + "</details>"
             )
+        mps = ly.misses_per_sample
+        parts.append(
+            "<p>samples by number of missed targets: "
+            + ", ".join(f"{k} missed: {n}" for k, n in mps.items())
+            + "</p>"
         )
-        if ly.n_units > 64:
-            parts.append(f"<p class='muted'>first 64 of {ly.n_units} units shown.</p>")
         if ly.codes is not None:
             crow = [
                 [cls, "; ".join(f"{c} ×{n}" for c, n in codes)]
                 for cls, codes in ly.codes.per_class.items()
             ]
             parts.append(
-                f"<p>{ly.codes.n_codes} distinct codes, purity {ly.codes.purity:.3f}</p>"
+                f"<p>{ly.codes.n_codes} distinct codes on {n_samples} samples, purity "
+                f"{ly.codes.purity:.3f} (baselines: labels shuffled "
+                f"{_f(ly.codes.purity_chance)}, one code for all "
+                f"{_f(ly.codes.purity_majority)}, one code per sample 1.000)</p>"
                 + _table(["class", "most frequent codes"], crow, left=2)
             )
     parts.append(

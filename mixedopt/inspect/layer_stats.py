@@ -138,6 +138,18 @@ def code_stats(real: np.ndarray, codes: np.ndarray, classes: np.ndarray, top: in
     code_purity = [
         (names[j], int(totals[j]), float(counts[j].max() / totals[j])) for j in order.tolist()
     ]
+    rng = np.random.default_rng(0)
+    chance = []
+    for _ in range(5):
+        shuffled = np.zeros_like(counts)
+        np.add.at(shuffled, (inv, rng.permutation(codes)), 1)
+        chance.append(shuffled.max(axis=1).sum() / max(1, codes.shape[0]))
+    majority = float(np.bincount(codes, minlength=k).max() / max(1, codes.shape[0]))
     return CodeStats(
-        n_codes=int(keys.shape[0]), purity=purity, per_class=per_class, code_purity=code_purity
+        n_codes=int(keys.shape[0]),
+        purity=purity,
+        per_class=per_class,
+        code_purity=code_purity,
+        purity_chance=float(np.mean(chance)),
+        purity_majority=majority,
     )

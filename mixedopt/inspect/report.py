@@ -48,6 +48,10 @@ class TargetReport:
     net_sizes: list[int]
     history: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    #: one line: which targets are shown and how they were made
+    target_description: str = ""
+    #: one line: which samples the report shows
+    samples: str = ""
 
     @property
     def n_samples(self) -> int:
@@ -64,6 +68,8 @@ class TargetReport:
             "classes": [item(c) for c in self.classes.tolist()],
             "accuracy": self.accuracy,
             "target_source": self.target_source,
+            "target_description": self.target_description,
+            "samples": self.samples,
             "notes": self.notes,
             "layers": [ly.to_dict(include_matrices) for ly in self.layers],
             "history": jsonable_history(self.history),
@@ -79,7 +85,8 @@ class TargetReport:
     def table(self) -> Table:
         """A rich :class:`~rich.table.Table` with one row per layer."""
         t = Table(
-            title=f"target assignment ({self.target_source}); accuracy {self.accuracy:.3f}",
+            title=f"target assignment ({self.target_source}) on {self.samples or 'the data'}; "
+            f"accuracy {self.accuracy:.3f}",
             box=box.SIMPLE_HEAD,
             padding=(0, 1),
             pad_edge=False,
@@ -89,6 +96,7 @@ class TargetReport:
             "layer",
             "units",
             "act",
+            "miss",
             "agree",
             "viol",
             "bad",
@@ -107,6 +115,7 @@ class TargetReport:
                 f"h{ly.index + 1}" if ly.kind == "hidden" else "out",
                 str(ly.n_units),
                 ly.activation.replace("output:", ""),
+                f"{ly.violated:.3f}",
                 f"{ly.agreement:.3f}",
                 str(int(ly.unit_violations.sum())),
                 str(int(np.count_nonzero(ly.unit_violations))),
@@ -122,9 +131,13 @@ class TargetReport:
         """Print :meth:`table` (to ``console`` or a new rich console)."""
         console = console or Console()
         console.print(self.table())
+        if self.target_description:
+            console.print(f"targets: {self.target_description}", highlight=False)
         console.print(
-            "agree: targets met · viol: targets missed · bad: units missing some · non-sep: "
-            "non-separable units / units checked · purity: of the class-conditional codes · "
+            "miss: fraction of targets violated · agree: targets met · viol: targets missed · "
+            "bad: units missing some · non-sep: "
+            "non-separable units / units checked · purity: majority-vote accuracy of the hidden "
+            "codes (1.0 when every sample has its own code) · "
             "flip: last flip rate in training",
             style="dim",
             highlight=False,
@@ -194,4 +207,6 @@ class TargetReport:
             notes=self.notes,
             summary=self.to_dict(include_matrices=False),
             images=images,
+            target_description=self.target_description,
+            samples=self.samples,
         )

@@ -190,6 +190,14 @@ def finalize(
     targets = (
         [] if net is None else [np.asarray(a, dtype=np.int8) for a in problem.activations(net)]
     )
+    if net is not None and net.hidden_sizes:
+        net.set_training_targets(
+            targets,
+            problem.X,
+            source="exact",
+            description=f"the exact solver's hidden targets ({backend}, status {status.value}; "
+            "the verified net's hidden activations on its training samples)",
+        )
     if status is Status.UNKNOWN and net is not None:
         info["best_effort_errors"] = n_err
     return SolveResult(
