@@ -813,6 +813,18 @@ def write_packed_file(
     ------
     ValidationError
         A bad path, or metadata JSON cannot hold.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> W = [np.array([[1, -1, 1], [-1, -1, 1]]), np.array([[1, 0]])]
+    >>> b = [np.array([0, 1]), np.array([-1])]
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.npz"
+    >>> path = write_packed_file(path, W, b, ["sign"], output="sign", classes=[-1, 1])
+    >>> is_packed_file(path), read_packed_file(path)["layers"][0]["weights"]["bits"]
+    (True, 1)
+    >>> [w.tolist() for w in read_packed_file(path)["weights"]] == [w.tolist() for w in W]
+    True
     """
     from mixedopt.io import network_file_path
 
