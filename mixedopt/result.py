@@ -178,6 +178,33 @@ class SolveResult:
             parts.append(f"method={self.method}")
         return "SolveResult(" + ", ".join(parts) + ")"
 
+    def _summary_rows(self) -> list[tuple[str, str]]:
+        gap = self.gap
+        net = "-" if self.net is None else " → ".join(map(str, self.net.sizes))
+        return [
+            ("status", self.status.value + (" (interrupted)" if self.interrupted else "")),
+            ("objective", _fmt(self.objective)),
+            ("bound", _fmt(self.bound)),
+            ("gap", "-" if gap is None else f"{gap:.2%}"),
+            ("time", f"{self.wall_time:.2f} s"),
+            ("net", net),
+            ("backend / method", f"{self.backend or '-'} / {self.method or '-'}"),
+        ]
+
+    def __repr__(self) -> str:
+        """A few lines (status, objective, bound, gap, time, net shape), not the arrays."""
+        rows = self._summary_rows()
+        return "SolveResult\n" + "\n".join(f"  {k:<17}{v}" for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+            for k, v in self._summary_rows()
+        )
+        return f"<table><caption>SolveResult</caption>{body}</table>"
+
 
 def _num(x: Any) -> Any:
     if x is None:

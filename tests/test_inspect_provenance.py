@@ -108,3 +108,13 @@ def test_old_files_load_without_targets(tmp_path):
     with np.load(path) as z:
         assert not any(k.startswith("targets_") for k in z.files)
     assert mo.ThresholdNet.load(path).training_targets is None
+
+
+def test_reprs_are_short():
+    X, y = mo.datasets.load("xor")
+    res = mo.train_exact(X, y, hidden=2, time_limit=30)
+    text = repr(res)
+    assert text.count("\n") < 10 and "status" in text and "2 → 2 → 1" in text
+    assert "<table>" in res._repr_html_()
+    rep = mo.inspect_targets(res, X, y)
+    assert "miss" in repr(rep) and "<html" in rep._repr_html_()

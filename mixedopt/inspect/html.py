@@ -161,7 +161,8 @@ def render_html(
         parts.append("<h2>Training</h2>" + _img(images["training"], "training curves"))
     for ly in layers:
         parts.append(f"<h2>{_esc(ly.name.capitalize())}</h2>")
-        parts.append(_img(images[f"targets_layer{ly.index}"], f"targets of {ly.name}"))
+        if f"targets_layer{ly.index}" in images:
+            parts.append(_img(images[f"targets_layer{ly.index}"], f"targets of {ly.name}"))
         order = sorted(
             range(ly.n_units), key=lambda u: (-int(ly.unit_violations[u]), u)
         )  # worst units first

@@ -75,6 +75,17 @@ class TargetReport:
             "history": jsonable_history(self.history),
         }
 
+    def __repr__(self) -> str:
+        rows = ", ".join(f"{ly.name} miss {ly.violated:.3f}" for ly in self.layers)
+        return (
+            f"TargetReport({self.target_source} targets on {self.samples}; accuracy "
+            f"{self.accuracy:.3f}; {rows})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The report's page without figures (a notebook cell shows it)."""
+        return self._html({})
+
     def to_json(self, path: str | os.PathLike[str] | None = None, **kw: Any) -> str:
         """The report as JSON text; also written (atomically) to ``path`` when given."""
         text = json.dumps(self.to_dict(**kw), indent=1)
