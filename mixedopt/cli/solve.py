@@ -26,7 +26,7 @@ from mixedopt.exact.engine import solve_problem
 from mixedopt.files import atomic_write_text
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Progress, SolveResult
-from mixedopt.solvers.registry import DEFAULT_BACKEND, entries
+from mixedopt.solvers.registry import DEFAULT_BACKEND, entries, methods
 from mixedopt.validation import check_network_size, check_weight_bound
 
 __all__ = ["result_table", "run_solve", "solve_cmd"]
@@ -221,7 +221,11 @@ def solve_cmd(
     backend: str = typer.Option(
         DEFAULT_BACKEND, "--backend", "-b", help=", ".join(e.name for e in entries()) + "."
     ),
-    method: str = typer.Option("auto", "--method", help="auto, monolithic, table or heuristic."),
+    method: str = typer.Option(
+        "auto",
+        "--method",
+        help=", ".join(["auto", "monolithic", *(m.name for m in methods())]) + ".",
+    ),
     time_limit: float = typer.Option(60.0, "--time-limit", "-t", help="Seconds for the whole run."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
     threads: int = typer.Option(1, "--threads", help="Solver threads."),
