@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,10 +24,17 @@ import numpy as np
 
 from mixedopt.validation import is_integral
 
-__all__ = ["DOMAINS", "LayerSummary", "NetSummary", "infer_domain", "summarize"]
+__all__ = ["DOMAINS", "STORED_NOTE", "LayerSummary", "NetSummary", "infer_domain", "summarize"]
 
 #: weight domains, from the narrowest to the widest
 DOMAINS = ("binary", "ternary", "integer", "real")
+
+#: the footnote of the printed summary: what its byte columns mean
+STORED_NOTE = (
+    "1-bit / 2-bit / 32-bit: bytes at that many bits per parameter, each layer rounded up\n"
+    "to whole bytes; stored: bytes at each layer's own weight width (binary 1 bit, ternary 2,\n"
+    "integer the bits its range needs, real 32)."
+)
 
 
 def infer_domain(*arrays: np.ndarray) -> str:
@@ -172,10 +180,10 @@ class NetSummary:
                 "",
                 str(self.n_params),
                 str(sum(r.n_nonzero for r in self.layers)),
-                _bytes(self.memory_bytes(1)),
-                _bytes(self.memory_bytes(2)),
-                _bytes(self.memory_bytes(32)),
-                _bytes(self.memory_bytes(None)),
+                *(
+                    _bytes(sum(math.ceil(r.memory_bytes(b or r.bits)) for r in self.layers))
+                    for b in (1, 2, 32, None)
+                ),
             ]
         )
         widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(head)]
@@ -191,12 +199,13 @@ class NetSummary:
                 ratio = fb["npz"] / fb["packed"] if fb["packed"] else float("inf")
                 line += f", {_bytes(fb['packed'])} packed (compile().save, {ratio:.1f}x smaller)"
             out.append(line)
+        out.append(STORED_NOTE)
         return "\n".join(out)
 
 
 def _bytes(n: float) -> str:
     if n < 1024:
-        return f"{n:g} B"
+        return f"{math.ceil(n)} B"
     if n < 1024**2:
         return f"{n / 1024:.1f} KiB"
     return f"{n / 1024**2:.1f} MiB"

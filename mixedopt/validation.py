@@ -32,7 +32,47 @@ __all__ = [
     "check_weight_bound",
     "encode_labels",
     "is_integral",
+    "non_numeric_columns",
 ]
+
+
+def non_numeric_columns(X: Any, *, name: str = "X") -> None:
+    """Refuse a data frame with non-numeric columns, naming them and how to encode them.
+
+    Only objects with ``columns`` and ``dtypes`` (a pandas data frame) are looked at; pandas
+    is not imported. Boolean columns count as numeric.
+
+    Raises
+    ------
+    ValidationError
+        When some columns hold strings, categories, dates or other non-numbers.
+    """
+    columns, dtypes = getattr(X, "columns", None), getattr(X, "dtypes", None)
+    if columns is None or dtypes is None:
+        return
+    try:
+        bad = [str(c) for c, dt in zip(columns, dtypes, strict=True) if not _numeric_dtype(dt)]
+    except (TypeError, ValueError):
+        return
+    if not bad:
+        return
+    shown = ", ".join(repr(c) for c in bad[:8]) + (
+        f" and {len(bad) - 8} more" if len(bad) > 8 else ""
+    )
+    raise ValidationError(
+        f"{name} has {len(bad)} non-numeric column(s): {shown}; threshold networks need numbers. "
+        f"Encode them first, e.g. pandas.get_dummies({name}, columns={bad[:8]!r}, dtype=float) or "
+        "sklearn.preprocessing.OneHotEncoder / OrdinalEncoder (in a ColumnTransformer), or "
+        "drop them."
+    )
+
+
+def _numeric_dtype(dtype: Any) -> bool:
+    try:
+        return np.dtype(dtype).kind in "biuf"
+    except TypeError:  # a pandas extension dtype (category, string, nullable Int64, ...)
+        kind = getattr(dtype, "kind", "O")
+        return kind in "biuf"
 
 
 def check_array(
@@ -51,6 +91,7 @@ def check_array(
         If ``X`` is not numeric, has the wrong number of dimensions, is empty, or holds
         NaN / inf values.
     """
+    non_numeric_columns(X, name=name)
     try:
         arr = np.asarray(X) if dtype is None else np.asarray(X, dtype=dtype)
     except (TypeError, ValueError) as exc:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import warnings
 from pathlib import Path
 
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -44,8 +46,16 @@ def test_python_examples_run(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.chdir(tmp_path)
     ns: dict[str, object] = {"__name__": "__docs__"}
-    for line, code in _blocks(path):
-        try:
-            exec(compile(code, f"{path.name}:{line}", "exec"), ns)
-        except Exception as exc:
-            raise AssertionError(f"the example at {path.name} line {line} fails: {exc!r}") from exc
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        for line, code in _blocks(path):
+            try:
+                exec(compile(code, f"{path.name}:{line}", "exec"), ns)
+            except Exception as exc:
+                raise AssertionError(
+                    f"the example at {path.name} line {line} fails: {exc!r}"
+                ) from exc
+    # an example that a reader copies must not warn that it stopped too early
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)], [
+        str(w.message) for w in caught
+    ]

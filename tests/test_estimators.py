@@ -61,6 +61,7 @@ def test_exact_estimator_needs_train_exact():  # pragma: no cover - only before 
     pytest.skip("mixedopt.exact.engine is not in this tree yet")
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 30 epochs
 def test_fitted_attributes_and_prediction():
     X, y = mo.datasets.load("iris")
     clf = FTPropClassifier(hidden=(8,), max_iter=30, random_state=0).fit(X, y)

@@ -30,7 +30,7 @@ import sys
 import typer
 
 from mixedopt.cli.bench import bench_cmd
-from mixedopt.cli.common import global_options
+from mixedopt.cli.common import FlagCommand, FlagGroup, global_options
 from mixedopt.cli.datasets import datasets_cmd
 from mixedopt.cli.demo import demo_cmd
 from mixedopt.cli.export import export_cmd
@@ -48,19 +48,21 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=FlagGroup,
 )
 app.callback()(global_options)
 # the order of `mixedopt --help`
-app.command("datasets")(datasets_cmd)
-app.command("demo")(demo_cmd)
-app.command("solve")(solve_cmd)
-app.command("torch-train")(torch_train_cmd)
-app.command("train")(train_cmd)
-app.command("inspect")(inspect_cmd)
-app.command("export")(export_cmd)
-app.command("predict")(predict_cmd)
+app.command("datasets", cls=FlagCommand)(datasets_cmd)
+app.command("demo", cls=FlagCommand)(demo_cmd)
+app.command("solve", cls=FlagCommand)(solve_cmd)
+app.command("torch-train", cls=FlagCommand)(torch_train_cmd)
+app.command("train", cls=FlagCommand)(train_cmd)
+app.command("inspect", cls=FlagCommand)(inspect_cmd)
+app.command("export", cls=FlagCommand)(export_cmd)
+app.command("predict", cls=FlagCommand)(predict_cmd)
 app.command(
     "bench",
+    cls=FlagCommand,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(bench_cmd)
 

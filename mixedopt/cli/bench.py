@@ -9,6 +9,7 @@ argument through (:func:`bench_cmd`).
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.table import Table
 from mixedopt.cli.common import console, handle_errors
 from mixedopt.errors import ValidationError
 
-__all__ = ["BENCHMARKS", "bench_cmd", "describe", "run_benchmark", "scripts_dir"]
+__all__ = ["BENCHMARKS", "bench_cmd", "describe", "plain_text", "run_benchmark", "scripts_dir"]
 
 #: short name -> script file in ``scripts/``
 BENCHMARKS: dict[str, str] = {
@@ -50,12 +51,31 @@ def scripts_dir() -> Path:
 
 
 def describe(path: Path) -> str:
-    """First line of a script's module docstring ('' when it has none)."""
+    """First paragraph of a script's module docstring as plain text ('' when it has none).
+
+    The paragraph is joined into one line and its reStructuredText markup is dropped
+    (:func:`plain_text`), so a title that wraps in the docstring is shown whole.
+    """
     try:
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     except (OSError, SyntaxError):
         return ""
-    return (doc or "").strip().splitlines()[0] if doc else ""
+    if not doc:
+        return ""
+    paragraph = doc.strip().split("\n\n")[0]
+    return plain_text(" ".join(line.strip() for line in paragraph.splitlines()))
+
+
+def plain_text(text: str) -> str:
+    """``text`` without reStructuredText roles, literals and emphasis.
+
+    >>> plain_text("Benchmark :mod:`mixedopt.perceptron` on ``m`` points, **fast**.")
+    'Benchmark mixedopt.perceptron on m points, fast.'
+    """
+    text = re.sub(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`", r"\1", text)
+    text = re.sub(r"``([^`]+)``", r"\1", text)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"\1", text)
+    return re.sub(r"\*([^*]+)\*", r"\1", text)
 
 
 def run_benchmark(name: str, args: list[str]) -> int:

@@ -3,8 +3,10 @@
 The consoles (``console`` for output, ``err_console`` for errors), one-line errors and exit
 codes (:func:`fail`, :func:`handle_errors`), the global ``-v`` option
 (:func:`global_options`), output paths checked before any work is done
-(:func:`net_out_path`, :func:`file_out_path`) and the train/test split that ``train`` saves
-and ``inspect`` re-creates (:func:`split_data`).
+(:func:`net_out_path`, :func:`file_out_path`), the train/test split that ``train`` saves
+and ``inspect`` re-creates (:func:`split_data`), and the command classes that keep
+``--help`` from listing a ``<bool>`` type for on/off flags (:class:`FlagCommand`,
+:class:`FlagGroup`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from typing import Any, TypeVar
 import numpy as np
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from mixedopt import datasets
 from mixedopt.errors import Error, ValidationError
 from mixedopt.io import network_file_path
 
 __all__ = [
+    "FlagCommand",
+    "FlagGroup",
+    "FlagOption",
     "console",
     "err_console",
     "fail",
@@ -38,6 +44,36 @@ console = Console()
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FlagOption(TyperOption):
+    """A typer option whose help shows no type for an on/off flag (typer prints ``<bool>``)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.is_flag and not self.count:
+            return None
+        return super().display_type_rich(ctx)
+
+
+def _flag_params(params: list[Any]) -> list[Any]:
+    for param in params:
+        if type(param) is TyperOption and param.is_flag:
+            param.__class__ = FlagOption  # same state, one overridden method
+    return params
+
+
+class FlagCommand(TyperCommand):
+    """A command whose ``--help`` lists flags (``--progress/--no-progress``) without a type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flag_params(super().get_params(ctx))
+
+
+class FlagGroup(TyperGroup):
+    """The ``mixedopt`` group, with :class:`FlagCommand`'s help for its own options."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flag_params(super().get_params(ctx))
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from mixedopt import datasets
-from mixedopt.cli.common import console, handle_errors
+from mixedopt.cli.common import console, err_console, handle_errors
 
 __all__ = ["datasets_cmd"]
 
@@ -24,8 +24,13 @@ def datasets_cmd(
         table.add_column(col, no_wrap=True)
     if name:
         table.add_column("source")
-    for n in names:
-        info = datasets.describe(n)
+    infos = []
+    # loading every data set takes seconds: say so on stderr (a spinner on a terminal)
+    with err_console.status("loading data sets...") as status:
+        for n in names:
+            status.update(f"loading data set {n}...")
+            infos.append(datasets.describe(n))
+    for info in infos:
         counts = list((info.class_counts or {}).values())
         shown = "/".join(str(c) for c in counts[:4]) + ("/..." if len(counts) > 4 else "")
         minority = f"{min(counts) / sum(counts):.0%}" if counts else "-"

@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from mixedopt.errors import ValidationError
+from mixedopt.validation import non_numeric_columns
 
 __all__ = ["ThresholdClassifierBase", "seed_from"]
 
@@ -41,6 +42,7 @@ class ThresholdClassifierBase(ClassifierMixin, BaseEstimator):
     def _validate_training_data(
         self, X: Any, y: Any, *, reset: bool = True, min_classes: int = 2
     ) -> tuple[np.ndarray, np.ndarray]:
+        non_numeric_columns(X)
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float64, y_numeric=False)
         check_classification_targets(y)
         n_cls = np.unique(y).size
@@ -53,6 +55,7 @@ class ThresholdClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _validate_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "net_")
+        non_numeric_columns(X)
         return validate_data(self, X, reset=False, dtype=np.float64)
 
     def decision_function(self, X: Any) -> np.ndarray:

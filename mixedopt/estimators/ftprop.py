@@ -4,7 +4,7 @@ Examples
 --------
 >>> import mixedopt as mo
 >>> X, y = mo.datasets.load("breast_cancer")
->>> clf = mo.FTPropClassifier(hidden=(16,), max_iter=20, random_state=0).fit(X, y)
+>>> clf = mo.FTPropClassifier(hidden=(16,), max_iter=200, random_state=0).fit(X, y)
 >>> clf.score(X, y) > 0.9, clf.net_.sizes
 (True, [30, 16, 1])
 """
@@ -125,7 +125,7 @@ class FTPropClassifier(ThresholdClassifierBase):
     --------
     >>> import mixedopt as mo
     >>> X, y = mo.datasets.load("parity3")
-    >>> clf = mo.FTPropClassifier(hidden=(8,), batch_size=None, max_iter=300,
+    >>> clf = mo.FTPropClassifier(hidden=(8,), batch_size=None, max_iter=1000,
     ...                           random_state=0).fit(X, y)
     >>> clf.score(X, y)
     1.0
