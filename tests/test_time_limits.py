@@ -4,6 +4,7 @@ back with an honest status, and a budget that runs out is never an exception."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import numpy as np
@@ -17,7 +18,18 @@ from mixedopt.ftprop.target_steps import exact_targets
 from mixedopt.ftprop.unit_steps import levels_of
 from mixedopt.problems.training import TrainingProblem
 
-SLACK = 1.0  # seconds allowed past a time limit
+SLACK = 1.0  # seconds allowed past a time limit (on a machine that is not overloaded)
+
+
+def slack() -> float:
+    """:data:`SLACK`, stretched by how overloaded the machine is right now (load average per
+    core above 1): the claim is about an idle machine, and a shared CI runner is not always
+    one. On an idle machine this is exactly SLACK."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - platforms without load averages
+        load = 0.0
+    return SLACK * max(1.0, load / (os.cpu_count() or 1))
 
 
 def _timed(fn, *args, **kwargs):
@@ -55,7 +67,7 @@ def test_wide_hidden_layer_ends_within_the_limit(planted, width):
     res, wall = _timed(
         mo.train_exact, X, y, hidden=[width], weights="integer", weight_bound=3, time_limit=1
     )
-    assert wall <= 1 + SLACK, wall
+    assert wall <= 1 + slack(), wall
     _honest(res)
 
 
@@ -76,7 +88,7 @@ def test_exact_phase_without_time_is_skipped_not_an_error(planted, monkeypatch, 
         res, wall = _timed(
             mo.train_exact, X, y, hidden=[2], weights="integer", weight_bound=3, time_limit=1
         )
-    assert wall <= 1 + SLACK, wall
+    assert wall <= 1 + slack(), wall
     _honest(res)
     assert res.info["phases"][-1]["status"] == "skipped", res.info["phases"]
     assert "phase skipped" in caplog.text
@@ -94,7 +106,7 @@ def test_dichotomy_table_that_does_not_fit_the_time_left_is_skipped():
     res, wall = _timed(
         mo.train_exact, X, y, hidden=[5], weights="integer", weight_bound=3, time_limit=2
     )
-    assert wall <= 2 + SLACK, wall
+    assert wall <= 2 + slack(), wall
     _honest(res)
 
 
@@ -106,7 +118,7 @@ def test_ftprop_stops_between_mini_batches(spambase, caplog):
     clf = mo.FTPropClassifier(hidden=(256, 256), target_step="greedy", time_limit=0.5)
     with caplog.at_level(logging.INFO, logger="mixedopt.ftprop.trainer"):
         _, wall = _timed(clf.fit, X, y)
-    assert wall <= 0.5 + SLACK, wall
+    assert wall <= 0.5 + slack(), wall
     h = clf.history_
     assert h.stop_reason == "time_limit"
     assert h.partial_epoch  # one epoch of 36 mini-batches takes seconds
@@ -146,7 +158,7 @@ def test_convex_lasso_honours_a_short_limit(spambase, caplog):
     clf = mo.ConvexThresholdClassifier(n_patterns=3000, time_limit=0.5)
     with caplog.at_level(logging.WARNING, logger="mixedopt.convex"):
         _, wall = _timed(clf.fit, X, y)
-    assert wall <= 0.5 + SLACK, wall
+    assert wall <= 0.5 + slack(), wall
     assert clf.status_ in (mo.Status.FEASIBLE, mo.Status.OPTIMAL)
     info = clf.result_.info
     assert info["time_limit_reached"]
