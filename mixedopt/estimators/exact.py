@@ -47,8 +47,10 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         Hidden-layer widths (sign units).
     weights : {"integer", "binary", "ternary", "real"}, default "integer"
         Weight domain.
-    weight_bound : int, default 3
-        Largest absolute weight (integer domain) or the box of real weights.
+    weight_bound : number or None, default None
+        Largest absolute weight (integer domain) or the box of real weights. None: the
+        domain's default (3 for integer weights, 1 for real; binary and ternary weights are
+        bounded by 1 by definition and take no other bound).
     objective : str, default "errors"
         ``"errors"``, ``"weights"``, ``"margin"`` or a lexicographic combination such as
         ``"errors,weights"``.
@@ -90,7 +92,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         *,
         hidden: tuple[int, ...] = (3,),
         weights: str = "integer",
-        weight_bound: int = 3,
+        weight_bound: float | None = None,
         objective: str = "errors",
         backend: str = DEFAULT_BACKEND,
         method: str | None = None,
