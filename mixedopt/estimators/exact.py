@@ -31,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mixedopt.errors import SolverError, ValidationError
 from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
+from mixedopt.estimators.ovo import fit_one_vs_one, one_vs_one_decision, one_vs_one_pairs
 from mixedopt.result import SolveResult, Status
 from mixedopt.solvers.registry import DEFAULT_BACKEND, find
 from mixedopt.validation import as_sequence_of_ints
@@ -69,6 +70,13 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         the backend is ``cpsat`` or ``maxsat``).
     input_scale : float, default 4.0
         Quantisation levels per standard deviation.
+    ensemble : {None, "ovo"}, default None
+        ``"ovo"``: one-vs-one ensemble (BeMi's scheme) for three or more classes: one binary
+        net of this shape per pair of classes (45 for 10 classes), each trained on the
+        examples of its two classes, and a majority vote; ties go to the class with the
+        largest summed pairwise decision value, then to the lowest class. ``time_limit`` is
+        the budget of the whole fit, split equally: each pair gets
+        ``time_limit / n_pairs`` seconds. With two classes it is the single net.
 
     Attributes
     ----------
@@ -85,6 +93,19 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
     quantizer_ : tuple of ndarray or None
         ``(mean, scale)`` of the input quantisation, None when the inputs are used as given.
     n_features_in_ : int
+    estimators_ : list of ExactThresholdClassifier
+        ``ensemble="ovo"`` only: the fitted binary classifier of each pair (in ``pairs_``
+        order); ``net_``, ``result_`` and ``quantizer_`` are then None and ``nets_``,
+        ``results_`` hold the pairwise ones. ``status_`` is OPTIMAL only when every pairwise
+        solve is; ``gap_`` is the largest pairwise gap.
+    pairs_ : list of (int, int)
+        ``ensemble="ovo"`` only: the class-index pairs ``(i, j)``; a pair's net outputs
+        ``classes_[j]`` for a decision value ``>= 0``.
+    nets_ : list of ThresholdNet
+        ``ensemble="ovo"`` only: the pairwise nets (they read the pair's own quantised
+        inputs when its estimator has a ``quantizer_``).
+    results_ : list of SolveResult
+        ``ensemble="ovo"`` only.
     """
 
     def __init__(
@@ -101,6 +122,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         warm_start: bool = False,
         quantize: Any = "auto",
         input_scale: float = 4.0,
+        ensemble: str | None = None,
     ) -> None:
         self.hidden = hidden
         self.weights = weights
@@ -113,6 +135,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         self.warm_start = warm_start
         self.quantize = quantize
         self.input_scale = input_scale
+        self.ensemble = ensemble
 
     def quantize_inputs(self, X: Any) -> np.ndarray:
         """The inputs as ``net_`` reads them (quantised when ``quantizer_`` is set)."""
@@ -127,10 +150,18 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         return np.round((X - mean) / scale).astype(np.int64)
 
     def decision_function(self, X: Any) -> np.ndarray:
+        """Output pre-activations (see the base class); with ``ensemble="ovo"`` the votes
+        per class plus a tie-breaking term in ``(-1/3, 1/3)`` (argmax is the prediction)."""
+        if getattr(self, "estimators_", None) is not None:
+            Xv = self._validate_X(X)
+            decisions = [est.decision_function(Xv) for est in self.estimators_]
+            return one_vs_one_decision(decisions, self.pairs_, len(self.classes_))
         Xa = self._apply_quantizer(self._validate_X(X))
         return np.asarray(self.net_.decision_function(Xa), dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
+        if getattr(self, "estimators_", None) is not None:
+            return self.classes_[np.argmax(self.decision_function(X), axis=1)]
         Xa = self._apply_quantizer(self._validate_X(X))
         return self.classes_[self.net_.predict_codes(Xa)]
 
@@ -168,7 +199,12 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
             or not self.input_scale > 0
         ):
             raise ValidationError(f"input_scale must be a number > 0, got {self.input_scale!r}.")
+        if self.ensemble not in (None, "ovo"):
+            raise ValidationError(f"ensemble must be None or 'ovo', got {self.ensemble!r}.")
         X, y = self._validate_training_data(X, y)
+        if self.ensemble == "ovo" and np.unique(y).size > 2:
+            return self._fit_one_vs_one(X, y, callback)
+        self.estimators_: list[ExactThresholdClassifier] | None = None
         integral = bool(np.all(X == np.round(X)))
         entry = find(self.backend)
         needs_integral = entry is not None and entry.needs_integral
@@ -221,5 +257,58 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
                 "Raise time_limit to close the gap.",
                 ConvergenceWarning,
                 stacklevel=2,
+            )
+        return self
+
+    def _fit_one_vs_one(
+        self, X: np.ndarray, y: np.ndarray, callback: Callable[[Any], Any] | None
+    ) -> ExactThresholdClassifier:
+        classes, codes = np.unique(y, return_inverse=True)
+        pairs = one_vs_one_pairs(len(classes))
+        rng = np.random.RandomState(seed_from(self.random_state))
+        seeds = rng.randint(0, 2**31 - 1, size=len(pairs)).tolist()
+        previous = getattr(self, "estimators_", None) if self.warm_start else None
+        if previous is not None and len(previous) != len(pairs):
+            previous = None
+        fitted_so_far = iter(previous or [])
+
+        def fit_pair(est: ExactThresholdClassifier, Xp: np.ndarray, yp: np.ndarray) -> None:
+            prev = next(fitted_so_far, None)
+            if prev is not None and getattr(prev, "net_", None) is not None:
+                est.net_ = prev.net_  # the pair's previous network seeds its solve
+            est.fit(Xp, yp, callback=callback)
+
+        self.pairs_, self.estimators_ = fit_one_vs_one(
+            self,
+            X,
+            codes,
+            len(classes),
+            seeds=seeds,
+            params={"ensemble": None, "time_limit": float(self.time_limit) / len(pairs)},
+            fit=fit_pair,
+        )
+        self.classes_ = classes
+        self.nets_ = [est.net_ for est in self.estimators_]
+        self.results_ = [est.result_ for est in self.estimators_]
+        self.net_ = None
+        self.result_ = None
+        self.quantizer_ = None
+        statuses = [r.status for r in self.results_]
+        self.status_ = (
+            Status.OPTIMAL if all(s is Status.OPTIMAL for s in statuses) else Status.FEASIBLE
+        )
+        gaps = [r.gap for r in self.results_]
+        self.gap_ = None if any(g is None for g in gaps) else float(max(gaps))
+        self.n_iter_ = len(pairs)
+        self.history_ = {"wall_time": [], "objective": [], "bound": []}
+        open_pairs = [p for p, s in zip(pairs, statuses, strict=True) if s is not Status.OPTIMAL]
+        if open_pairs:
+            warnings.warn(
+                f"ExactThresholdClassifier(ensemble='ovo'): {len(open_pairs)} of {len(pairs)} "
+                f"pairwise solves stopped before a proven optimum (largest gap "
+                f"{'unknown' if self.gap_ is None else f'{self.gap_:.2%}'}); their nets are the "
+                "best found. Raise time_limit (it is split across the pairs) to close them.",
+                ConvergenceWarning,
+                stacklevel=3,
             )
         return self
