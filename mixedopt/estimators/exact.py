@@ -30,7 +30,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from mixedopt.errors import SolverError, ValidationError
-from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
+from mixedopt.estimators.base import (
+    ThresholdClassifierBase,
+    check_verbose,
+    print_progress,
+    seed_from,
+)
 from mixedopt.result import SolveResult, Status
 from mixedopt.solvers.registry import DEFAULT_BACKEND, find
 from mixedopt.validation import as_sequence_of_ints
@@ -67,6 +72,10 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         the backend is ``cpsat`` or ``maxsat``).
     input_scale : float, default 4.0
         Quantisation levels per standard deviation.
+    verbose : int, default 0
+        ``1``: print every new incumbent and bound of the solve on stdout (time, objective,
+        bound, the phase that found it) and a last line with the status, as scikit-learn
+        estimators do, with no logging to configure.
 
     Attributes
     ----------
@@ -99,6 +108,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         warm_start: bool = False,
         quantize: Any = "auto",
         input_scale: float = 4.0,
+        verbose: int = 0,
     ) -> None:
         self.hidden = hidden
         self.weights = weights
@@ -111,6 +121,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         self.warm_start = warm_start
         self.quantize = quantize
         self.input_scale = input_scale
+        self.verbose = verbose
 
     def quantize_inputs(self, X: Any) -> np.ndarray:
         """The inputs as ``net_`` reads them (quantised when ``quantizer_`` is set)."""
@@ -191,9 +202,27 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
             kwargs["method"] = self.method
         if self.warm_start and getattr(self, "net_", None) is not None:
             kwargs["warm_start"] = self.net_
-        if callback is not None:
+        verbose = check_verbose(self.verbose)
+        if verbose:
+
+            def show(event: Any) -> None:
+                print_progress("ExactThresholdClassifier", event)
+                if callback is not None:
+                    callback(event)
+
+            kwargs["incumbent_callback"] = show
+        elif callback is not None:
             kwargs["incumbent_callback"] = callback
         res: SolveResult = train_exact(Xq, y, **kwargs)
+        if verbose:
+            gap = "-" if res.gap is None else f"{res.gap:.2%}"
+            bnd = "-" if res.bound is None else f"{res.bound:g}"
+            obj = "-" if res.objective is None else f"{res.objective:g}"
+            print(
+                f"[ExactThresholdClassifier] done: {res.status.value}, objective {obj}, "
+                f"bound {bnd}, gap {gap}, {res.wall_time:.2f}s",
+                flush=True,
+            )
         if res.net is None:
             raise SolverError(
                 f"the exact solve found no network ({res}); raise time_limit or try a smaller "
