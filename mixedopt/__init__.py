@@ -95,4 +95,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """The public API only (``__all__``): not the submodules that importing it loads
+    (``mixedopt.network``, ``mixedopt.io``, ...) nor this module's own imports."""
+    return sorted(__all__)

@@ -4,16 +4,25 @@
 :func:`mixedopt.exact.engine.solve_problem` with an incumbent callback feeding a rich live
 line (incumbent, bound, gap, time, phase), then prints a final table and saves the net
 (``--out``, .npz) and the result (``--json``).
+
+Inputs: integers and rationals with a small common denominator (decimals such as ``0.7``)
+are trained exactly as they are (docs/exact.md, "What is proven"); other real values are
+rounded to a grid only when asked (``--quantize DECIMALS|auto``, :func:`quantize_inputs`),
+and the output says which of these happened (:func:`input_note`). When no exact model is
+built (the engine's size cap, or no time left for it), the live line and the final table
+say so (:func:`exact_model_note`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.live import Live
@@ -21,15 +30,104 @@ from rich.table import Table
 from rich.text import Text
 
 from mixedopt import datasets
+from mixedopt.arithmetic import rational_scale
 from mixedopt.cli.common import console, file_out_path, handle_errors, net_out_path
+from mixedopt.errors import ValidationError
 from mixedopt.exact.engine import solve_problem
 from mixedopt.files import atomic_write_text
 from mixedopt.problems.training import TrainingProblem
 from mixedopt.result import Progress, SolveResult
-from mixedopt.solvers.registry import DEFAULT_BACKEND, entries, methods
+from mixedopt.solvers.registry import DEFAULT_BACKEND, entries, find, methods
 from mixedopt.validation import check_network_size, check_weight_bound
 
-__all__ = ["result_table", "run_solve", "solve_cmd"]
+__all__ = [
+    "MAX_QUANTIZE_DECIMALS",
+    "exact_model_note",
+    "input_note",
+    "quantize_inputs",
+    "result_table",
+    "run_solve",
+    "solve_cmd",
+]
+
+#: ``--quantize`` rounds to at most this many decimals (a grid of 1e-6: denominators up to
+#: ``mixedopt.arithmetic.MAX_DENOMINATOR``, which the exact models accept)
+MAX_QUANTIZE_DECIMALS = 6
+
+
+def quantize_inputs(X: np.ndarray, spec: str) -> tuple[np.ndarray, str]:
+    """``X`` rounded to the grid ``spec`` asks for, and a line saying what was done.
+
+    ``spec`` is a number of decimals (0 to :data:`MAX_QUANTIZE_DECIMALS`) or ``"auto"``:
+    inputs that are already exact (integers, or rationals with a common denominator up to
+    10**6) are kept; otherwise the fewest decimals that put at least 1000 grid steps across
+    every feature's range.
+
+    >>> X = np.array([[0.123456789, 10.0], [0.5, 12.25]])
+    >>> quantize_inputs(X, "2")[0].tolist()
+    [[0.12, 10.0], [0.5, 12.25]]
+    >>> quantize_inputs(np.array([[0.5], [0.7]]), "auto")[1]
+    'inputs are already exact (rationals with common denominator 10): not rounded'
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    if spec.strip().lower() == "auto":
+        q = rational_scale(Xa)
+        if q is not None:
+            kind = "integers" if q == 1 else f"rationals with common denominator {q}"
+            return Xa, f"inputs are already exact ({kind}): not rounded"
+        span = np.ptp(Xa, axis=0) if Xa.size else np.zeros(0)
+        span = span[span > 0]
+        smallest = float(span.min()) if span.size else 1.0
+        decimals = int(np.clip(math.ceil(3 - math.log10(smallest)), 0, MAX_QUANTIZE_DECIMALS))
+    else:
+        try:
+            decimals = int(spec)
+        except ValueError:
+            decimals = -1
+        if not 0 <= decimals <= MAX_QUANTIZE_DECIMALS:
+            raise ValidationError(
+                f"--quantize takes a number of decimals from 0 to {MAX_QUANTIZE_DECIMALS} "
+                f"or 'auto', got {spec!r}."
+            )
+    Xq = np.round(Xa, decimals)
+    changed = int(np.count_nonzero(Xq != Xa))
+    grid = "1" if decimals == 0 else f"{10.0**-decimals:g}"
+    return Xq, (
+        f"inputs rounded to {decimals} decimal(s) (grid {grid}): {changed} of {Xa.size} values "
+        "changed; the result is exact for the rounded data"
+    )
+
+
+def input_note(problem: TrainingProblem) -> str | None:
+    """One line on how the solvers read ``problem``'s inputs (None for integer inputs)."""
+    if problem.weights == "real":
+        return None
+    if problem.X.dtype.kind != "i":
+        return (
+            "inputs are real-valued (no common denominator <= 10**6): the margin model "
+            "proves nothing for them; --quantize DECIMALS or --quantize auto rounds them "
+            "to a grid where training is exact"
+        )
+    if problem.input_scale != 1:
+        return (
+            f"inputs are rationals with common denominator {problem.input_scale}: trained "
+            "exactly as they are, no rounding needed"
+        )
+    return None
+
+
+def exact_model_note(res: SolveResult) -> str | None:
+    """Why ``res`` has no exact phase, when the engine built none (None otherwise)."""
+    note = res.info.get("exact_model")
+    if isinstance(note, str):
+        return note
+    skipped = [ph["phase"] for ph in res.info.get("phases", []) if ph["status"] == "skipped"]
+    if skipped:
+        return (
+            f"no exact model built: no time was left for {', '.join(skipped)} after the "
+            "local search (a longer --time-limit gives it time)"
+        )
+    return None
 
 
 def _fmt(v: Any) -> str:
@@ -50,6 +148,7 @@ class _Board:
         self.objective: float | None = None
         self.bound: float | None = None
         self.source = ""
+        self.note = ""
         self.n_events = 0
 
     def __call__(self, ev: Progress) -> None:
@@ -59,6 +158,8 @@ class _Board:
             if ev.bound is not None:
                 self.bound = ev.bound
             self.source = ev.source or self.source
+            if ev.message.startswith("no exact model"):
+                self.note = ev.message
             self.n_events += 1
 
     def render(self) -> Text:
@@ -72,7 +173,7 @@ class _Board:
             return Text.from_markup(
                 f"[bold]time[/] {t:6.1f}{lim}   [bold]incumbent[/] {_fmt(self.objective)}   "
                 f"[bold]bound[/] {_fmt(self.bound)}   [bold]gap[/] {gap}   "
-                f"[dim]{self.source}[/]"
+                f"[dim]{self.source}[/]" + (f"\n[yellow]{self.note}[/]" if self.note else "")
             )
 
 
@@ -105,6 +206,9 @@ def result_table(res: SolveResult, title: str = "mixedopt solve") -> Table:
                 f"{_fmt(ph['bound'])}, {ph['wall_time']:.2f} s",
             )
         )
+    note = exact_model_note(res)
+    if note is not None:
+        rows.append(("exact model", note.replace("no exact model built: ", "none built: ", 1)))
     if res.certificate is not None:
         minimal = res.info.get("certificate_minimal")
         rows.append(
@@ -136,15 +240,31 @@ def run_solve(
     out: Path | None,
     json_out: Path | None,
     progress: bool = True,
+    quantize: str | None = None,
 ) -> SolveResult:
     """Load ``data``, train, show progress and the final table, save outputs."""
     check_weight_bound(bound, weights)
     X, y = datasets.load(data)
+    quantized = None
+    if quantize is not None:
+        X, quantized = quantize_inputs(X, quantize)
     problem = TrainingProblem.from_data(
         X, y, hidden=hidden or (), weights=weights, weight_bound=bound, objective=objective
     )
     check_network_size(problem.sizes, problem.n_samples, name="--hidden")
+    entry = find(backend)
+    if entry is not None and entry.needs_integral and problem.X.dtype.kind != "i":
+        if problem.weights != "real":  # pragma: no branch - real weights never get here
+            raise ValidationError(
+                f"backend {entry.name!r} needs exact inputs, and these are real-valued (no "
+                "common denominator <= 10**6); add --quantize DECIMALS (or --quantize auto) "
+                "to round them to a grid, or use --weights real --backend scip (a margin "
+                "model, not proven). Decimal data such as 0.7 is already exact."
+            )
     console.print(f"[bold]problem[/] {problem.describe()}  [dim]({data})[/]")
+    line = quantized if quantized is not None else input_note(problem)
+    if line:
+        console.print(line, highlight=False)
     board = _Board(time_limit)
     if progress and console.is_terminal:
         with Live(
@@ -190,6 +310,7 @@ def run_solve(
                 "seed": seed,
                 "backend": res.backend,
                 "method": res.method,
+                **({"quantize": quantize} if quantize is not None else {}),
             }
         )
         prov = res.net.metadata.get("training_targets")
@@ -232,6 +353,15 @@ def solve_cmd(
     out: str = typer.Option(None, "--out", "-o", help="Save the net (.npz)."),
     json_out: str = typer.Option(None, "--json", help="Save the result summary (.json)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress."),
+    quantize: str = typer.Option(
+        None,
+        "--quantize",
+        "-q",
+        metavar="DECIMALS|auto",
+        help="Round real-valued inputs to DECIMALS decimals (0-6) so training is exact; "
+        "'auto': only when they are not already exact, at 1000 steps per feature range. "
+        "Integer and decimal inputs (0.7) are exact without it.",
+    ),
 ) -> None:
     """Train a sign network exactly: live incumbent/bound/gap, a final table, the net saved."""
     res = run_solve(
@@ -249,6 +379,7 @@ def solve_cmd(
         out=net_out_path(out, "--out"),
         json_out=file_out_path(json_out, "--json"),
         progress=progress,
+        quantize=quantize,
     )
     if res.interrupted:
         raise typer.Exit(130)

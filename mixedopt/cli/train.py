@@ -32,7 +32,21 @@ from mixedopt.cli.common import console, handle_errors, net_out_path, split_data
 from mixedopt.errors import ValidationError
 from mixedopt.validation import as_sequence_of_ints
 
-__all__ = ["ALGORITHMS", "estimator_class", "parse_params", "run_train", "train_cmd"]
+#: the line under ``train --algo convex``'s table: what its gap measures (docs/convex.md)
+CONVEX_GAP_NOTE = (
+    "gap: how far the regularised training objective is above a lower bound that no "
+    "network with a step last hidden layer (any width or depth) can beat; 0 means globally "
+    "optimal (docs/convex.md, 'Bound'). With method=lasso on real data it stays open."
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "CONVEX_GAP_NOTE",
+    "estimator_class",
+    "parse_params",
+    "run_train",
+    "train_cmd",
+]
 
 #: --algo name -> (module, class) of the estimator that trains it
 ALGORITHMS: dict[str, tuple[str, str]] = {
@@ -176,6 +190,8 @@ def run_train(
         table.add_row("gap", "-" if result.gap is None else f"{result.gap:.2%}")
     table.add_row("wall time", f"{wall:.2f} s")
     console.print(table)
+    if algo == "convex" and result is not None:
+        console.print(CONVEX_GAP_NOTE, highlight=False)
     _record_split(net, data, test_size, seed)
     if out is not None:
         net = net.copy()

@@ -15,9 +15,31 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from mixedopt.errors import ValidationError
+from mixedopt.result import Progress
 from mixedopt.validation import non_numeric_columns
 
-__all__ = ["ThresholdClassifierBase", "seed_from"]
+__all__ = ["ThresholdClassifierBase", "check_verbose", "print_progress", "seed_from"]
+
+
+def check_verbose(verbose: Any) -> int:
+    """``verbose`` as an int >= 0 (scikit-learn style: 0 silent, 1 progress lines)."""
+    if isinstance(verbose, bool) or not isinstance(verbose, (int, np.integer)) or verbose < 0:
+        raise ValidationError(f"verbose must be an int >= 0, got {verbose!r}.")
+    return int(verbose)
+
+
+def print_progress(name: str, event: Progress) -> None:
+    """Print one progress event of a solve on stdout (``verbose=1``), as a line such as
+    ``[ExactThresholdClassifier]    0.12s  incumbent  objective 3  bound 0  (heuristic)``."""
+    obj = "-" if event.objective is None else f"{event.objective:g}"
+    bnd = "-" if event.bound is None else f"{event.bound + 0.0:g}"
+    what = event.message or "incumbent"
+    src = f"  ({event.source})" if event.source else ""
+    # verbose output goes to stdout, as scikit-learn estimators print it
+    print(
+        f"[{name}] {event.wall_time:7.2f}s  {what}  objective {obj}  bound {bnd}{src}",
+        flush=True,
+    )
 
 
 def seed_from(random_state: Any) -> int:

@@ -25,7 +25,11 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from mixedopt.errors import ValidationError
-from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
+from mixedopt.estimators.base import (
+    ThresholdClassifierBase,
+    check_verbose,
+    seed_from,
+)
 from mixedopt.result import SolveResult
 from mixedopt.validation import check_positive
 
@@ -76,6 +80,9 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         limit cut the sampling or the solve, a warning is logged and
         ``result_.info["time_limit_reached"]`` is True.
     random_state : int, RandomState or None, default None
+    verbose : int, default 0
+        ``1``: print a line when the solve starts and one with its status, objective,
+        bound and gap when it ends, on stdout (no logging to configure).
 
     Attributes
     ----------
@@ -116,6 +123,7 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         max_iter: int = 20_000,
         time_limit: float = 300.0,
         random_state: Any = None,
+        verbose: int = 0,
     ) -> None:
         self.method = method
         self.n_patterns = n_patterns
@@ -132,6 +140,7 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         self.max_iter = max_iter
         self.time_limit = time_limit
         self.random_state = random_state
+        self.verbose = verbose
 
     def _check_params(self) -> None:
         check_positive(self.beta, name="beta")
@@ -160,7 +169,14 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         from mixedopt.convex import train_convex
 
         self._check_params()
+        verbose = check_verbose(self.verbose)
         X, y = self._validate_training_data(X, y)
+        if verbose:
+            print(
+                f"[ConvexThresholdClassifier] solving the {self.method} program on "
+                f"{X.shape[0]} samples x {X.shape[1]} features (time limit {self.time_limit:g}s)",
+                flush=True,
+            )
         res: SolveResult = train_convex(
             X,
             y,
@@ -189,6 +205,16 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         self.status_ = res.status
         self.n_hidden_ = int(res.info.get("n_hidden", res.net.hidden_sizes[-1]))
         self.n_iter_ = int(res.info.get("n_iter", 1))
+        if verbose:
+            gap = "-" if res.gap is None else f"{res.gap:.2%}"
+            bnd = "-" if res.bound is None else f"{res.bound:.6g}"
+            print(
+                f"[ConvexThresholdClassifier] done: {res.status.value}, objective "
+                f"{res.objective:.6g}, bound {bnd}, gap {gap} (0: globally optimal), "
+                f"{self.n_hidden_} hidden units, {self.n_iter_} iterations, "
+                f"{res.wall_time:.2f}s",
+                flush=True,
+            )
         if res.interrupted or res.info.get("restricted_status") == "feasible":
             warnings.warn(
                 "ConvexThresholdClassifier: the convex solver stopped before its duality gap "

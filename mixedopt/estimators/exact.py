@@ -30,7 +30,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from mixedopt.errors import SolverError, ValidationError
-from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
+from mixedopt.estimators.base import (
+    ThresholdClassifierBase,
+    check_verbose,
+    print_progress,
+    seed_from,
+)
 from mixedopt.estimators.ovo import fit_one_vs_one, one_vs_one_decision, one_vs_one_pairs
 from mixedopt.result import SolveResult, Status
 from mixedopt.solvers.registry import DEFAULT_BACKEND, find
@@ -77,6 +82,10 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         largest summed pairwise decision value, then to the lowest class. ``time_limit`` is
         the budget of the whole fit, split equally: each pair gets
         ``time_limit / n_pairs`` seconds. With two classes it is the single net.
+    verbose : int, default 0
+        ``1``: print every new incumbent and bound of the solve on stdout (time, objective,
+        bound, the phase that found it) and a last line with the status, as scikit-learn
+        estimators do, with no logging to configure.
 
     Attributes
     ----------
@@ -123,6 +132,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         quantize: Any = "auto",
         input_scale: float = 4.0,
         ensemble: str | None = None,
+        verbose: int = 0,
     ) -> None:
         self.hidden = hidden
         self.weights = weights
@@ -136,6 +146,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         self.quantize = quantize
         self.input_scale = input_scale
         self.ensemble = ensemble
+        self.verbose = verbose
 
     def quantize_inputs(self, X: Any) -> np.ndarray:
         """The inputs as ``net_`` reads them (quantised when ``quantizer_`` is set)."""
@@ -229,9 +240,27 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
             kwargs["method"] = self.method
         if self.warm_start and getattr(self, "net_", None) is not None:
             kwargs["warm_start"] = self.net_
-        if callback is not None:
+        verbose = check_verbose(self.verbose)
+        if verbose:
+
+            def show(event: Any) -> None:
+                print_progress("ExactThresholdClassifier", event)
+                if callback is not None:
+                    callback(event)
+
+            kwargs["incumbent_callback"] = show
+        elif callback is not None:
             kwargs["incumbent_callback"] = callback
         res: SolveResult = train_exact(Xq, y, **kwargs)
+        if verbose:
+            gap = "-" if res.gap is None else f"{res.gap:.2%}"
+            bnd = "-" if res.bound is None else f"{res.bound:g}"
+            obj = "-" if res.objective is None else f"{res.objective:g}"
+            print(
+                f"[ExactThresholdClassifier] done: {res.status.value}, objective {obj}, "
+                f"bound {bnd}, gap {gap}, {res.wall_time:.2f}s",
+                flush=True,
+            )
         if res.net is None:
             raise SolverError(
                 f"the exact solve found no network ({res}); raise time_limit or try a smaller "

@@ -20,7 +20,11 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from mixedopt.errors import ValidationError
-from mixedopt.estimators.base import ThresholdClassifierBase, seed_from
+from mixedopt.estimators.base import (
+    ThresholdClassifierBase,
+    check_verbose,
+    seed_from,
+)
 from mixedopt.ftprop.trainer import FTPropConfig, FTPropTrainer
 
 __all__ = ["FTPropClassifier"]
@@ -100,7 +104,9 @@ class FTPropClassifier(ThresholdClassifierBase):
         (``learning_rate``, ``optimizer``, ...) take effect on the next ``fit``; a new
         ``optimizer`` starts with a fresh state.
     verbose : int, default 0
-        Log every epoch at INFO level (library code never prints).
+        ``1``: print a line per epoch on stdout (loss, accuracies), as scikit-learn
+        estimators do, with no logging to configure. The lines also go to the
+        ``mixedopt.estimators.ftprop`` logger at DEBUG level.
     time_limit : float or None, default None
         Wall-clock budget of one ``fit`` in seconds, checked between mini-batches; when it
         stops training, ``history_.stop_reason`` is ``"time_limit"`` (and
@@ -202,8 +208,7 @@ class FTPropClassifier(ThresholdClassifierBase):
     def _config(self) -> FTPropConfig:
         params = {k: getattr(self, k) for k in _CONFIG_PARAMS}
         params["random_state"] = seed_from(self.random_state)
-        if isinstance(self.verbose, bool) or not isinstance(self.verbose, (int, np.integer)):
-            raise ValidationError(f"verbose must be an int, got {self.verbose!r}.")
+        check_verbose(self.verbose)
         if self.time_limit is not None and (
             isinstance(self.time_limit, bool)
             or not isinstance(self.time_limit, (int, float))
@@ -213,17 +218,18 @@ class FTPropClassifier(ThresholdClassifierBase):
         return FTPropConfig(**params).validated()
 
     def _log_epoch(self, callback: Callable[[dict[str, Any]], Any] | None) -> Any:
+        verbose = check_verbose(self.verbose)
+
         def cb(rec: dict[str, Any]) -> None:
-            if self.verbose:
-                logger.info(
-                    "epoch %d: loss %.4f, train accuracy %.4f%s",
-                    rec["epoch"],
-                    rec["loss"],
-                    rec["train_accuracy"],
-                    ""
-                    if rec["val_accuracy"] is None
-                    else f", validation accuracy {rec['val_accuracy']:.4f}",
-                )
+            val = rec["val_accuracy"]
+            line = (
+                f"epoch {rec['epoch']}: loss {rec['loss']:.4f}, train accuracy "
+                f"{rec['train_accuracy']:.4f}"
+                + ("" if val is None else f", validation accuracy {val:.4f}")
+            )
+            logger.debug(line)
+            if verbose:
+                print(f"[FTPropClassifier] {line}", flush=True)
             if callback is not None:
                 callback(rec)
 

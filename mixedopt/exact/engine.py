@@ -291,6 +291,7 @@ def solve_problem(
         ctx.incumbent(warm_start, source="warm_start", message="warm start")
 
     exact: SolveResult | None = None
+    no_model: str | None = None  # why method="auto" built no exact model (the size cap)
     label = method
     try:
         if be.heuristic or method == HEURISTIC:
@@ -332,14 +333,16 @@ def solve_problem(
                     if _solver_model(sub) and heur is not None and _too_big(problem):
                         # only a CP-SAT/MIP model applies and it is far past what it can
                         # bound: the heuristic keeps the whole limit instead
-                        logger.info(
-                            "auto: %d examples x %d hidden units is beyond the %s model "
-                            "(> %d cells); the local search continues instead",
-                            problem.n_samples,
-                            sum(problem.hidden),
-                            sub,
-                            MODEL_MAX_CELLS,
+                        no_model = (
+                            f"no exact model built: {problem.n_samples} examples x "
+                            f"{sum(problem.hidden)} hidden units = "
+                            f"{problem.n_samples * sum(problem.hidden)} cells, above the "
+                            f"{MODEL_MAX_CELLS}-cell cap of the {sub} model; the local search "
+                            "ran instead, so no bound is proven whatever the time limit "
+                            f"(method={sub!r} builds it anyway)"
                         )
+                        logger.info("auto: %s", no_model)
+                        ctx.note(no_model, source="auto")
                         more = run_heuristic(
                             problem, ctx, ctx.time_left(), stall=False, start=ctx.best_net
                         )
@@ -392,6 +395,8 @@ def solve_problem(
         # trivial bound 0 is a proof); otherwise the local search proves nothing
         proves_optimality=not be.heuristic or settled,
     )
+    if no_model is not None:
+        result.info["exact_model"] = no_model
     if exact is not None:
         for k in ("model", "formulation", "margin_model_bound", "margin_model_infeasible"):
             if k in exact.info:
@@ -490,7 +495,9 @@ def train_exact(
         ``status`` (OPTIMAL only when the proven bound meets the true objective of the
         returned net), ``net`` (verified with the true forward pass), ``objective``,
         ``bound``, ``gap``, ``wall_time``, ``targets`` (realised hidden activations),
-        ``n_errors``, ``certificate``, ``log`` and ``info["phases"]``.
+        ``n_errors``, ``certificate``, ``log`` and ``info["phases"]``; when
+        ``method="auto"`` built no exact model because of :data:`MODEL_MAX_CELLS`,
+        ``info["exact_model"]`` says so (and a progress event carried the same message).
 
     Raises
     ------

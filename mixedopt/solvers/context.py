@@ -303,6 +303,20 @@ class SolveContext:
             )
         )
 
+    def note(self, message: str, *, source: str | None = None) -> None:
+        """Emit a progress event that only carries ``message`` (with the current objective
+        and bound), e.g. that a phase was left out."""
+        obj = None if self.best_net is None else self.problem.objective_value(self.best_net)
+        self._emit(
+            Progress(
+                wall_time=self.elapsed(),
+                objective=obj,
+                bound=self.best_bound,
+                message=message,
+                source=source or self.source,
+            )
+        )
+
     def log_line(self, line: str) -> None:
         """Forward one line of native solver log to the user's ``log_callback``."""
         cb = self.options.log_callback
