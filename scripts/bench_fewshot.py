@@ -277,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         ap.error(f"unknown rows {sorted(bad)}; choose from {ROWS}")
     X, y = mo.datasets.load("mnist5k")
+    # import the solvers and torch once, before any fit is timed (seconds on a first import)
+    import mixedopt.exact.engine
+
+    if "sste" in rows:
+        import mixedopt.torch  # noqa: F401
     t0 = time.perf_counter()
     results: dict[str, Any] = {}
     for n in per_class:
