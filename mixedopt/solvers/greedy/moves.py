@@ -13,13 +13,36 @@ import numpy as np
 RESCALE = (1 / 3, 1 / 2, 2 / 3, 3 / 4, 4 / 3, 3 / 2, 2.0, 3.0)
 
 
-def compound_candidates(cur: np.ndarray, wv: np.ndarray, bv: np.ndarray, n_in: int) -> np.ndarray:
-    """Unit vectors (w, b) one compound move away from ``cur`` (rows, deduplicated)."""
+#: most entries (rows x parameters) of one compound-move table; a unit with more pairs of
+#: parameters than fit gets a random sample of its pairs (every pair of a 784-input unit
+#: would be a 1.2M x 785 table: gigabytes and minutes past any time limit)
+MAX_COMPOUND_CELLS = 4_000_000
+
+
+def compound_candidates(
+    cur: np.ndarray,
+    wv: np.ndarray,
+    bv: np.ndarray,
+    n_in: int,
+    *,
+    rng: np.random.Generator | None = None,
+    max_cells: int = MAX_COMPOUND_CELLS,
+) -> np.ndarray:
+    """Unit vectors (w, b) one compound move away from ``cur`` (rows, deduplicated).
+
+    Every pair of parameters moved by ±1 while the table stays under ``max_cells`` entries;
+    beyond that a random sample of the pairs (drawn with ``rng``, default seed 0) that fits.
+    """
     n = n_in + 1
     lo = np.r_[np.full(n_in, wv.min()), bv.min()]
     hi = np.r_[np.full(n_in, wv.max()), bv.max()]
     rows = []
     ii, jj = np.triu_indices(n, k=1)
+    keep = max(1, max_cells // (4 * n))
+    if len(ii) > keep:
+        pick = (rng or np.random.default_rng(0)).choice(len(ii), size=keep, replace=False)
+        pick.sort()
+        ii, jj = ii[pick], jj[pick]
     for di in (-1, 1):
         for dj in (-1, 1):
             C = np.repeat(cur[None, :], len(ii), axis=0)

@@ -571,7 +571,7 @@ class Search:
             A = self.inp(layer)
             for j in range(self.sizes[layer + 1]):
                 cur = np.concatenate([self.W[layer][j], [self.B[layer][j]]])
-                C = compound_candidates(cur, wv, bv, n_in)
+                C = compound_candidates(cur, wv, bv, n_in, rng=self.rng)
                 if len(C) == 0:
                     continue
                 zn = (A @ C[:, :n_in].T + C[:, n_in]).T
