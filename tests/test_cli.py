@@ -98,7 +98,7 @@ def test_usage_errors_exit_nonzero(args):
 def test_bench_lists_runs_and_rejects():
     res = runner.invoke(app, ["bench"])
     assert res.exit_code == 0
-    for name in ("exact", "perceptron", "ftprop", "torch", "convex"):
+    for name in ("exact", "perceptron", "ftprop", "torch", "convex", "deploy", "fewshot"):
         assert name in res.output
     bad = runner.invoke(app, ["bench", "nope"])
     assert bad.exit_code == 2 and "unknown benchmark 'nope'" in bad.output

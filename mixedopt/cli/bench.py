@@ -29,6 +29,8 @@ BENCHMARKS: dict[str, str] = {
     "ftprop": "bench_ftprop.py",
     "torch": "bench_torch.py",
     "convex": "reproduce_convex.py",
+    "deploy": "bench_deploy.py",
+    "fewshot": "bench_fewshot.py",
 }
 
 
