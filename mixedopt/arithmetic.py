@@ -38,8 +38,12 @@ __all__ = [
     "MAX_DENOMINATOR",
     "as_exact_integers",
     "exact_affine",
+    "exact_layer",
     "exact_nonnegative",
+    "output_codes",
     "rational_scale",
+    "scaled_bias",
+    "user_values",
 ]
 
 #: largest common denominator of inputs read as rationals
@@ -183,6 +187,73 @@ def exact_affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     return Ao.dot(Wo.T) + bo
 
 
+def scaled_bias(b: np.ndarray, q: int) -> np.ndarray:
+    """``b * q`` exactly (Python ints where int64 could overflow).
+
+    >>> import numpy as np
+    >>> scaled_bias(np.array([3]), 10), scaled_bias(np.array([2**61]), 8).dtype
+    (array([30]), dtype('O'))
+    """
+    if q == 1:
+        return b
+    if b.size and b.dtype != object and float(np.max(np.abs(b))) * q >= 2.0**62:
+        return b.astype(object) * q
+    return b * q
+
+
+def exact_layer(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """The exact values ``(q (A @ W.T + b), q)`` of an integer layer (``W``, ``b`` of integer or
+    ``object`` dtype) on inputs that are integers or rationals with common denominator ``q``
+    (:func:`rational_scale`); None when they cannot be had exactly (the caller then uses
+    float64).
+
+    >>> import numpy as np
+    >>> exact_layer(np.array([[0.5], [0.7]]), np.array([[3]]), np.array([-2]))
+    (array([[-5],
+           [ 1]]), 10)
+    """
+    if W.dtype.kind not in "iO" or b.dtype.kind not in "iO":
+        return None
+    q = rational_scale(A)
+    if q is None:
+        return None
+    return exact_affine(as_exact_integers(A, q), W, scaled_bias(b, q)), q
+
+
+def user_values(Z: np.ndarray, q: int | None) -> np.ndarray:
+    """Pre-activations for users from :func:`exact_layer`'s ``(Z, q)`` (q None: float64 values
+    as they are): exact integers stay ``int64`` (q = 1), rationals become float64 ``Z / q``
+    (the sign is kept: a nonzero ratio never rounds to 0).
+
+    >>> import numpy as np
+    >>> user_values(np.array([[-5], [1]]), 10)
+    array([[-0.5],
+           [ 0.1]])
+    """
+    if q is None:
+        return Z
+    if q == 1:
+        return Z if Z.dtype != object else Z.astype(np.float64)
+    return (Z / q).astype(np.float64)
+
+
+def output_codes(Z: np.ndarray, output: str) -> np.ndarray:
+    """Class codes from exact output values ``Z`` (n, k): ``"sign"`` reads 1 iff ``z >= 0``;
+    ``"argmax"`` takes the largest, ties to the lowest index (also for Python ints).
+
+    >>> import numpy as np
+    >>> output_codes(np.array([[2, 2, 1]], dtype=object), "argmax")
+    array([0])
+    >>> output_codes(np.array([[0]]), "sign")
+    array([1])
+    """
+    if output == "sign":
+        return (Z[:, 0] >= 0).astype(np.int64)
+    if Z.dtype == object:
+        return np.array([max(range(Z.shape[1]), key=lambda j: (r[j], -j)) for r in Z])
+    return np.argmax(Z, axis=1).astype(np.int64)
+
+
 def exact_nonnegative(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``A @ W.T + b >= 0``, exactly when ``W``, ``b`` hold integers and ``A`` integers or
     small-denominator rationals (:func:`rational_scale`), else in float64.
@@ -201,13 +272,7 @@ def exact_nonnegative(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray
         b.dtype.kind in "iu" or (b.dtype.kind == "f" and np.array_equal(b, np.round(b)))
     )
     if whole and np.all(np.abs(W) < 2**62) and np.all(np.abs(b) < 2**62):
-        q = rational_scale(A)
-        if q is not None:
-            Wi, bi = W.astype(np.int64), b.astype(np.int64)
-            bq = (
-                bi
-                if q == 1
-                else (bi.astype(object) * q if np.any(np.abs(bi) * q >= 2**62) else bi * q)
-            )
-            return np.asarray(exact_affine(as_exact_integers(A, q), Wi, bq) >= 0, dtype=bool)
+        exact = exact_layer(A, W.astype(np.int64), b.astype(np.int64))
+        if exact is not None:
+            return np.asarray(exact[0] >= 0, dtype=bool)
     return A.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64) >= 0

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from mixedopt import activations as _act
-from mixedopt.arithmetic import as_exact_integers, exact_affine, rational_scale
+from mixedopt.arithmetic import exact_layer, output_codes, user_values
 from mixedopt.errors import ModelFileError, ValidationError
 from mixedopt.io import (
     FORMAT_NAME,
@@ -74,39 +74,13 @@ def _as_weight_array(a: Any, name: str, ndim: int) -> np.ndarray:
 
 
 def _affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int | None]:
-    """``A @ W.T + b`` of one layer, exactly where the sign of a tie can be told exactly.
-
-    Returns ``(Z, q)``. With an integer layer and inputs that are integers or rationals with
-    a common denominator ``q`` (:func:`~mixedopt.arithmetic.rational_scale`), ``Z`` holds the
-    exact integers ``q (A @ W.T + b)`` (``int64``, or Python ints beyond int64). Otherwise
-    (real weights, or inputs that are not small-denominator rationals) ``Z`` is the float64
-    product and ``q`` is None.
-    """
-    if W.dtype.kind in "iO" and b.dtype.kind in "iO":
-        q = rational_scale(A)
-        if q is not None:
-            Ai = as_exact_integers(A, q)
-            return exact_affine(Ai, W, _times(b, q)), q
+    """``A @ W.T + b`` of one layer, exactly where the sign of a tie can be told exactly:
+    :func:`~mixedopt.arithmetic.exact_layer`'s ``(q z, q)``, else the float64 product and
+    ``q = None`` (real weights, or inputs that are not small-denominator rationals)."""
+    exact = exact_layer(A, W, b)
+    if exact is not None:
+        return exact
     return A.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64), None
-
-
-def _times(b: np.ndarray, q: int) -> np.ndarray:
-    """``b * q`` exactly (Python ints where int64 could overflow)."""
-    if q == 1:
-        return b
-    if b.size and b.dtype != object and float(np.max(np.abs(b))) * q >= 2.0**62:
-        return b.astype(object) * q
-    return b * q
-
-
-def _as_float(Z: np.ndarray, q: int | None) -> np.ndarray:
-    """Pre-activations for users: exact integers stay ``int64`` (q = 1); rationals become
-    float64 ``Z / q`` (the sign is kept: a nonzero ratio never rounds to 0)."""
-    if q is None:
-        return Z
-    if q == 1:
-        return Z if Z.dtype != object else Z.astype(np.float64)
-    return (Z / q).astype(np.float64)
 
 
 class ThresholdNet:
@@ -302,7 +276,7 @@ class ThresholdNet:
             for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
                 zq, q = _affine(a, w, b)
                 last = (zq, q)
-                pre.append(_as_float(zq, q))
+                pre.append(user_values(zq, q))
                 if i < len(self._acts):
                     act = self._acts[i]
                     a = act(zq) if q is None else act.exact(zq, q)
@@ -325,11 +299,7 @@ class ThresholdNet:
 
         Read from the exact output pre-activations where they are exact (ties included)."""
         z, _ = self._forward(X)[2]
-        if self.output == "sign":
-            return (z[:, 0] >= 0).astype(np.int64)
-        if z.dtype == object:  # Python ints: argmax with ties to the lowest index
-            return np.array([max(range(z.shape[1]), key=lambda j: (r[j], -j)) for r in z])
-        return np.argmax(z, axis=1).astype(np.int64)
+        return output_codes(z, self.output)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (from :attr:`classes`)."""

@@ -67,7 +67,15 @@ from typing import Any
 import numpy as np
 
 from mixedopt.activations import Activation, Sign, Staircase, Step, get
-from mixedopt.arithmetic import as_exact_integers, exact_affine, rational_scale
+from mixedopt.arithmetic import (
+    as_exact_integers,
+    exact_affine,
+    exact_layer,
+    output_codes,
+    rational_scale,
+    scaled_bias,
+    user_values,
+)
 from mixedopt.errors import ModelFileError, SolverUnavailableError, ValidationError
 from mixedopt.files import atomic_savez
 from mixedopt.threads import blas_for_flops
@@ -281,32 +289,14 @@ class _Layer:
         return np.ascontiguousarray(C), D, const.astype(np.int64)
 
 
-def _scaled_bias(b: np.ndarray, q: int) -> np.ndarray:
-    """``b * q`` exactly (Python ints where int64 could overflow)."""
-    if q == 1:
-        return b
-    if b.size and float(np.max(np.abs(b))) * q >= 2.0**62:
-        return b.astype(object) * q
-    return b * q
-
-
 def _reference_affine(A: np.ndarray, layer: _Layer) -> tuple[np.ndarray, int | None]:
     """``A @ W.T + b`` the way :meth:`ThresholdNet.forward` computes it: exact ``(q z, q)``
     for integer weights on integer or small-denominator rational inputs, else float64."""
     if layer.integer:
-        q = rational_scale(A)
-        if q is not None:
-            return exact_affine(as_exact_integers(A, q), layer.W, _scaled_bias(layer.b, q)), q
+        exact = exact_layer(A, layer.W, layer.b)
+        if exact is not None:
+            return exact
     return A.astype(np.float64) @ layer.WT64 + layer.b64, None
-
-
-def _as_float(Z: np.ndarray, q: int | None) -> np.ndarray:
-    """Pre-activations for users, as :meth:`ThresholdNet.decision_function` gives them."""
-    if q is None:
-        return Z
-    if q == 1:
-        return Z if Z.dtype != object else Z.astype(np.float64)
-    return (Z / q).astype(np.float64)
 
 
 # ------------------------------------------------------------------------------ kernels
@@ -551,7 +541,7 @@ class PackedNet:
                     if layer.packs(code):
                         U = (Xi > 0) if scale == 2 else (Xi.astype(np.int64) - lo if lo else Xi)
                         return "popcount", _planes(U, code.planes), code
-                return "values", exact_affine(Xi, layer.W, _scaled_bias(layer.b, q)), q
+                return "values", exact_affine(Xi, layer.W, scaled_bias(layer.b, q)), q
         return "values", X.astype(np.float64) @ layer.WT64 + layer.b64, None
 
     def _popcount(self, layer: _Layer, U: np.ndarray, code: _Code, bits: bool) -> np.ndarray:
@@ -600,7 +590,7 @@ class PackedNet:
                 if mode == "popcount":
                     Z, q = self._popcount(layer, U, code, bits=False), code.q
                 elif mode == "exact":
-                    Z, q = exact_affine(V, layer.W, _scaled_bias(layer.b, code.q)), code.q
+                    Z, q = exact_affine(V, layer.W, scaled_bias(layer.b, code.q)), code.q
                 elif Z is None:
                     Z, q = _reference_affine(A, layer)
                 if i == last:
@@ -640,17 +630,13 @@ class PackedNet:
         """Output pre-activations, equal to :meth:`ThresholdNet.decision_function`:
         shape ``(n_samples,)`` for a binary net, else ``(n_samples, n_classes)``."""
         Z, q = self._forward(X)
-        z = _as_float(Z, q)
+        z = user_values(Z, q)
         return z[:, 0] if self.output == "sign" else z
 
     def predict_codes(self, X: Any) -> np.ndarray:
         """Predicted class indices (``0..k-1``; for a binary net 1 iff ``z >= 0``)."""
         Z, _ = self._forward(X)
-        if self.output == "sign":
-            return (Z[:, 0] >= 0).astype(np.int64)
-        if Z.dtype == object:  # Python ints: argmax with ties to the lowest index
-            return np.array([max(range(Z.shape[1]), key=lambda j: (r[j], -j)) for r in Z])
-        return np.argmax(Z, axis=1).astype(np.int64)
+        return output_codes(Z, self.output)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (from :attr:`classes`), equal to :meth:`ThresholdNet.predict`."""
