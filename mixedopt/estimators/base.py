@@ -18,7 +18,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.result import Progress
 from mixedopt.validation import non_numeric_columns
 
-__all__ = ["ThresholdClassifierBase", "check_verbose", "print_progress", "seed_from"]
+__all__ = ["ThresholdClassifierBase", "check_verbose", "print_progress", "say", "seed_from"]
 
 
 def check_verbose(verbose: Any) -> int:
@@ -28,6 +28,12 @@ def check_verbose(verbose: Any) -> int:
     return int(verbose)
 
 
+def say(name: str, text: str) -> None:
+    """Print one ``verbose=1`` line of estimator ``name`` on stdout, as scikit-learn
+    estimators do (the one place the library writes to stdout; everything else logs)."""
+    print(f"[{name}] {text}", flush=True)
+
+
 def print_progress(name: str, event: Progress) -> None:
     """Print one progress event of a solve on stdout (``verbose=1``), as a line such as
     ``[ExactThresholdClassifier]    0.12s  incumbent  objective 3  bound 0  (heuristic)``."""
@@ -35,11 +41,7 @@ def print_progress(name: str, event: Progress) -> None:
     bnd = "-" if event.bound is None else f"{event.bound + 0.0:g}"
     what = event.message or "incumbent"
     src = f"  ({event.source})" if event.source else ""
-    # verbose output goes to stdout, as scikit-learn estimators print it
-    print(
-        f"[{name}] {event.wall_time:7.2f}s  {what}  objective {obj}  bound {bnd}{src}",
-        flush=True,
-    )
+    say(name, f"{event.wall_time:7.2f}s  {what}  objective {obj}  bound {bnd}{src}")
 
 
 def seed_from(random_state: Any) -> int:

@@ -28,6 +28,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.estimators.base import (
     ThresholdClassifierBase,
     check_verbose,
+    say,
     seed_from,
 )
 from mixedopt.result import SolveResult
@@ -172,10 +173,10 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         verbose = check_verbose(self.verbose)
         X, y = self._validate_training_data(X, y)
         if verbose:
-            print(
-                f"[ConvexThresholdClassifier] solving the {self.method} program on "
-                f"{X.shape[0]} samples x {X.shape[1]} features (time limit {self.time_limit:g}s)",
-                flush=True,
+            say(
+                "ConvexThresholdClassifier",
+                f"solving the {self.method} program on {X.shape[0]} samples x {X.shape[1]} "
+                f"features (time limit {self.time_limit:g}s)",
             )
         res: SolveResult = train_convex(
             X,
@@ -208,12 +209,11 @@ class ConvexThresholdClassifier(ThresholdClassifierBase):
         if verbose:
             gap = "-" if res.gap is None else f"{res.gap:.2%}"
             bnd = "-" if res.bound is None else f"{res.bound:.6g}"
-            print(
-                f"[ConvexThresholdClassifier] done: {res.status.value}, objective "
-                f"{res.objective:.6g}, bound {bnd}, gap {gap} (0: globally optimal), "
-                f"{self.n_hidden_} hidden units, {self.n_iter_} iterations, "
-                f"{res.wall_time:.2f}s",
-                flush=True,
+            say(
+                "ConvexThresholdClassifier",
+                f"done: {res.status.value}, objective {res.objective:.6g}, bound {bnd}, "
+                f"gap {gap} (0: globally optimal), {self.n_hidden_} hidden units, "
+                f"{self.n_iter_} iterations, {res.wall_time:.2f}s",
             )
         if res.interrupted or res.info.get("restricted_status") == "feasible":
             warnings.warn(

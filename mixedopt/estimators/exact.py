@@ -34,6 +34,7 @@ from mixedopt.estimators.base import (
     ThresholdClassifierBase,
     check_verbose,
     print_progress,
+    say,
     seed_from,
 )
 from mixedopt.estimators.ovo import fit_one_vs_one, one_vs_one_decision, one_vs_one_pairs
@@ -256,10 +257,10 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
             gap = "-" if res.gap is None else f"{res.gap:.2%}"
             bnd = "-" if res.bound is None else f"{res.bound:g}"
             obj = "-" if res.objective is None else f"{res.objective:g}"
-            print(
-                f"[ExactThresholdClassifier] done: {res.status.value}, objective {obj}, "
-                f"bound {bnd}, gap {gap}, {res.wall_time:.2f}s",
-                flush=True,
+            say(
+                "ExactThresholdClassifier",
+                f"done: {res.status.value}, objective {obj}, bound {bnd}, gap {gap}, "
+                f"{res.wall_time:.2f}s",
             )
         if res.net is None:
             raise SolverError(

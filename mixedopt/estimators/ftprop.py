@@ -23,6 +23,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.estimators.base import (
     ThresholdClassifierBase,
     check_verbose,
+    say,
     seed_from,
 )
 from mixedopt.ftprop.trainer import FTPropConfig, FTPropTrainer
@@ -229,7 +230,7 @@ class FTPropClassifier(ThresholdClassifierBase):
             )
             logger.debug(line)
             if verbose:
-                print(f"[FTPropClassifier] {line}", flush=True)
+                say("FTPropClassifier", line)
             if callback is not None:
                 callback(rec)
 
