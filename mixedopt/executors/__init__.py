@@ -12,12 +12,13 @@ use, or an existing one by address). Only this package imports Ray; a missing Ra
 [1, 2, 3]
 """
 
+from typing import Any
+
 from mixedopt.executors.base import (
     EXECUTORS,
     Executor,
     SerialExecutor,
     check_n_jobs,
-    get_executor,
     resolve_executor,
 )
 
@@ -29,3 +30,31 @@ __all__ = [
     "get_executor",
     "resolve_executor",
 ]
+
+
+def get_executor(
+    executor: str | None = None, *, n_jobs: Any = 1, address: str | None = None
+) -> Executor:
+    """The executor for ``executor`` / ``n_jobs`` / ``address`` (see :func:`resolve_executor`).
+
+    Parameters
+    ----------
+    executor : {"serial", "ray"} or None
+        ``None``: serial for one job, Ray for more.
+    n_jobs : int, default 1
+        Workers (``-1``: every core of this machine; on a cluster, the tasks in flight).
+    address : str, optional
+        An existing Ray cluster (``"auto"``, ``"ray://host:10001"``); default: start a
+        local one with ``n_jobs`` CPUs on first use.
+
+    Examples
+    --------
+    >>> get_executor().name
+    'serial'
+    """
+    name = resolve_executor(executor, n_jobs, address)
+    if name == "serial":
+        return SerialExecutor()
+    from mixedopt.executors.ray_backend import RayExecutor
+
+    return RayExecutor(n_jobs=check_n_jobs(n_jobs), address=address)

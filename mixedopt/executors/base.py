@@ -19,7 +19,6 @@ __all__ = [
     "Executor",
     "SerialExecutor",
     "check_n_jobs",
-    "get_executor",
     "resolve_executor",
 ]
 
@@ -150,31 +149,3 @@ class SerialExecutor(Executor):
         self, futures: Sequence[Any], timeout: float | None = None
     ) -> tuple[list[Any], list[Any]]:
         return list(futures), []
-
-
-def get_executor(
-    executor: str | None = None, *, n_jobs: Any = 1, address: str | None = None
-) -> Executor:
-    """The executor for ``executor`` / ``n_jobs`` / ``address`` (see :func:`resolve_executor`).
-
-    Parameters
-    ----------
-    executor : {"serial", "ray"} or None
-        ``None``: serial for one job, Ray for more.
-    n_jobs : int, default 1
-        Workers (``-1``: every core of this machine; on a cluster, the tasks in flight).
-    address : str, optional
-        An existing Ray cluster (``"auto"``, ``"ray://host:10001"``); default: start a
-        local one with ``n_jobs`` CPUs on first use.
-
-    Examples
-    --------
-    >>> get_executor().name
-    'serial'
-    """
-    name = resolve_executor(executor, n_jobs, address)
-    if name == "serial":
-        return SerialExecutor()
-    from mixedopt.executors.ray_backend import RayExecutor
-
-    return RayExecutor(n_jobs=check_n_jobs(n_jobs), address=address)
