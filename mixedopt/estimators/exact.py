@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,7 @@ from mixedopt.estimators.base import (
     seed_from,
 )
 from mixedopt.estimators.ovo import fit_one_vs_one, one_vs_one_decision, one_vs_one_pairs
+from mixedopt.executors import get_executor, resolve_executor
 from mixedopt.result import SolveResult, Status
 from mixedopt.solvers.registry import DEFAULT_BACKEND, find
 from mixedopt.validation import as_sequence_of_ints
@@ -87,6 +89,21 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         ``1``: print every new incumbent and bound of the solve on stdout (time, objective,
         bound, the phase that found it) and a last line with the status, as scikit-learn
         estimators do, with no logging to configure.
+    n_jobs : int, default 1
+        ``ensemble="ovo"``: how many pairwise nets train at once (``-1``: every core here).
+        Each pair keeps its own ``time_limit / n_pairs`` budget and seed, so the fit takes
+        about ``1 / n_jobs`` of the serial wall time; predictions equal the serial ones
+        wherever the pairwise solves do not depend on the wall clock (a solve that stops at
+        its limit, or a local search cut by its time budget, may stop at another incumbent).
+        With ``1`` everything runs in this process and Ray is never imported.
+    executor : {None, "serial", "ray"}, default None
+        Where the pairs run (see :func:`mixedopt.executors.get_executor`): None is
+        ``"serial"`` for ``n_jobs=1`` and ``"ray"`` (``pip install 'mixedopt[ray]'``)
+        otherwise. On Ray, progress events (``callback``, ``verbose=1``) of a pair are
+        replayed here when the pair finishes.
+    address : str or None, default None
+        An existing Ray cluster (``"auto"``, ``"ray://host:10001"``); None starts a local
+        one for the fit (or uses the one this process is already connected to).
 
     Attributes
     ----------
@@ -134,6 +151,9 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         input_scale: float = 4.0,
         ensemble: str | None = None,
         verbose: int = 0,
+        n_jobs: int = 1,
+        executor: str | None = None,
+        address: str | None = None,
     ) -> None:
         self.hidden = hidden
         self.weights = weights
@@ -148,6 +168,9 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         self.input_scale = input_scale
         self.ensemble = ensemble
         self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.executor = executor
+        self.address = address
 
     def quantize_inputs(self, X: Any) -> np.ndarray:
         """The inputs as ``net_`` reads them (quantised when ``quantizer_`` is set)."""
@@ -213,6 +236,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
             raise ValidationError(f"input_scale must be a number > 0, got {self.input_scale!r}.")
         if self.ensemble not in (None, "ovo"):
             raise ValidationError(f"ensemble must be None or 'ovo', got {self.ensemble!r}.")
+        where = resolve_executor(self.executor, self.n_jobs, self.address)
         X, y = self._validate_training_data(X, y)
         if self.ensemble == "ovo" and np.unique(y).size > 2:
             return self._fit_one_vs_one(X, y, callback)
@@ -239,6 +263,14 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         }
         if self.method is not None:
             kwargs["method"] = self.method
+        if where != "serial":  # one net: the engine's own parallel search
+            if "n_jobs" not in inspect.signature(train_exact).parameters:
+                raise ValidationError(
+                    f"n_jobs={self.n_jobs!r} runs the pairs of ensemble='ovo' in parallel; this "
+                    "version's train_exact searches one net in one process: use n_jobs=1 "
+                    "for a single net."
+                )
+            kwargs.update(n_jobs=self.n_jobs, executor=where, address=self.address)
         if self.warm_start and getattr(self, "net_", None) is not None:
             kwargs["warm_start"] = self.net_
         verbose = check_verbose(self.verbose)
@@ -254,14 +286,7 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
             kwargs["incumbent_callback"] = callback
         res: SolveResult = train_exact(Xq, y, **kwargs)
         if verbose:
-            gap = "-" if res.gap is None else f"{res.gap:.2%}"
-            bnd = "-" if res.bound is None else f"{res.bound:g}"
-            obj = "-" if res.objective is None else f"{res.objective:g}"
-            say(
-                "ExactThresholdClassifier",
-                f"done: {res.status.value}, objective {obj}, bound {bnd}, gap {gap}, "
-                f"{res.wall_time:.2f}s",
-            )
+            _say_done(res)
         if res.net is None:
             raise SolverError(
                 f"the exact solve found no network ({res}); raise time_limit or try a smaller "
@@ -300,23 +325,59 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         previous = getattr(self, "estimators_", None) if self.warm_start else None
         if previous is not None and len(previous) != len(pairs):
             previous = None
-        fitted_so_far = iter(previous or [])
+        # the pair's previous network seeds its solve
+        preset = [
+            {"net_": prev.net_} if getattr(prev, "net_", None) is not None else None
+            for prev in (previous or [None] * len(pairs))
+        ]
+        params: dict[str, Any] = {
+            "ensemble": None,
+            "time_limit": float(self.time_limit) / len(pairs),
+            "n_jobs": 1,
+            "executor": None,
+            "address": None,
+        }
+        where = resolve_executor(self.executor, self.n_jobs, self.address)
+        if where == "serial":
 
-        def fit_pair(est: ExactThresholdClassifier, Xp: np.ndarray, yp: np.ndarray) -> None:
-            prev = next(fitted_so_far, None)
-            if prev is not None and getattr(prev, "net_", None) is not None:
-                est.net_ = prev.net_  # the pair's previous network seeds its solve
-            est.fit(Xp, yp, callback=callback)
+            def fit_pair(est: ExactThresholdClassifier, Xp: np.ndarray, yp: np.ndarray) -> None:
+                est.fit(Xp, yp, callback=callback)
 
-        self.pairs_, self.estimators_ = fit_one_vs_one(
-            self,
-            X,
-            codes,
-            len(classes),
-            seeds=seeds,
-            params={"ensemble": None, "time_limit": float(self.time_limit) / len(pairs)},
-            fit=fit_pair,
-        )
+            self.pairs_, self.estimators_ = fit_one_vs_one(
+                self,
+                X,
+                codes,
+                len(classes),
+                seeds=seeds,
+                params=params,
+                fit=fit_pair,
+                preset=preset,
+            )
+        else:
+            # the pairs run elsewhere: their progress is replayed here as each one finishes
+            verbose = check_verbose(self.verbose)
+
+            def replay(_p: int, est: ExactThresholdClassifier) -> None:
+                for event in est.result_.log:
+                    if verbose:
+                        print_progress("ExactThresholdClassifier", event)
+                    if callback is not None:
+                        callback(event)
+                if verbose:
+                    _say_done(est.result_)
+
+            with get_executor(where, n_jobs=self.n_jobs, address=self.address) as ex:
+                self.pairs_, self.estimators_ = fit_one_vs_one(
+                    self,
+                    X,
+                    codes,
+                    len(classes),
+                    seeds=seeds,
+                    params={**params, "verbose": 0},
+                    executor=ex,
+                    preset=preset,
+                    on_fitted=replay,
+                )
         self.classes_ = classes
         self.nets_ = [est.net_ for est in self.estimators_]
         self.results_ = [est.result_ for est in self.estimators_]
@@ -342,3 +403,14 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
                 stacklevel=3,
             )
         return self
+
+
+def _say_done(res: SolveResult) -> None:
+    """The last ``verbose=1`` line of a solve: status, objective, bound, gap, wall time."""
+    gap = "-" if res.gap is None else f"{res.gap:.2%}"
+    bnd = "-" if res.bound is None else f"{res.bound:g}"
+    obj = "-" if res.objective is None else f"{res.objective:g}"
+    say(
+        "ExactThresholdClassifier",
+        f"done: {res.status.value}, objective {obj}, bound {bnd}, gap {gap}, {res.wall_time:.2f}s",
+    )

@@ -5,6 +5,12 @@ classes only; a prediction is the class with most pairwise wins. Ties are broken
 pairwise decision values (the output pre-activation of each binary net, counted for the class
 it favours), then by the lowest class. :class:`~mixedopt.ExactThresholdClassifier` uses this
 with ``ensemble="ovo"``; the functions take any estimator that ``clone`` can copy.
+
+The pairs are independent, so :func:`fit_one_vs_one` can run them as tasks of an
+:class:`~mixedopt.executors.Executor` (``executor=get_executor("ray", n_jobs=2)``): every pair
+keeps its own settings (time limit, seed), at most ``executor.n_workers`` run at once, and the
+fitted estimators come back in pair order. The result is the serial one wherever a pair's fit
+does not depend on the wall clock.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-__all__ = ["fit_one_vs_one", "one_vs_one_decision", "one_vs_one_pairs"]
+from mixedopt.executors import Executor
+
+__all__ = ["fit_clone", "fit_one_vs_one", "one_vs_one_decision", "one_vs_one_pairs"]
 
 
 def one_vs_one_pairs(n_classes: int) -> list[tuple[int, int]]:
@@ -38,6 +46,9 @@ def fit_one_vs_one(
     seeds: Sequence[int],
     params: dict[str, Any],
     fit: Callable[[Any, np.ndarray, np.ndarray], Any] | None = None,
+    executor: Executor | None = None,
+    preset: Sequence[dict[str, Any] | None] | None = None,
+    on_fitted: Callable[[int, Any], None] | None = None,
 ) -> tuple[list[tuple[int, int]], list[Any]]:
     """Fit one clone of ``template`` per pair of classes.
 
@@ -55,7 +66,17 @@ def fit_one_vs_one(
         Parameters set on every clone (e.g. its share of the time limit).
     fit : callable(estimator, X, y), optional
         How to fit one clone (default ``estimator.fit(X, y)``); the pair's labels are 0 for
-        the first class of the pair and 1 for the second.
+        the first class of the pair and 1 for the second. With an ``executor`` it must be
+        picklable (a module-level function) and runs where the task runs.
+    executor : Executor, optional
+        Run the pairs as tasks of this executor (at most ``executor.n_workers`` at once;
+        see :func:`mixedopt.executors.get_executor`). Default: one after the other, here.
+    preset : sequence of dict or None, optional
+        Per pair, attributes set on the clone before its fit (e.g. ``{"net_": net}`` to
+        warm-start it); see :func:`fit_clone`.
+    on_fitted : callable(p, estimator), optional
+        Called here for every fitted pair ``p`` as it finishes (in completion order with an
+        executor, pair order without).
 
     Returns
     -------
@@ -63,20 +84,79 @@ def fit_one_vs_one(
         The class-index pairs and the fitted binary estimators, in the same order.
     """
     pairs = one_vs_one_pairs(n_classes)
-    fitted = []
-    for p, (i, j) in enumerate(pairs):
+    presets = list(preset) if preset is not None else [None] * len(pairs)
+    if len(presets) != len(pairs):
+        raise ValueError(f"preset has {len(presets)} entries for {len(pairs)} pairs.")
+
+    def task(p: int) -> tuple[Any, np.ndarray, np.ndarray, Callable[..., Any] | None, Any]:
+        i, j = pairs[p]
         mask = (codes == i) | (codes == j)
         yb = (codes[mask] == j).astype(np.int64)
         est = clone(template).set_params(**params, random_state=int(seeds[p]))
-        with warnings.catch_warnings():
-            # one summary warning for the whole ensemble is the caller's job
-            warnings.simplefilter("ignore")
-            if fit is None:
-                est.fit(X[mask], yb)
-            else:
-                fit(est, X[mask], yb)
-        fitted.append(est)
+        return est, X[mask], yb, fit, presets[p]
+
+    fitted: list[Any] = [None] * len(pairs)
+    if executor is None:
+        for p in range(len(pairs)):
+            fitted[p] = fit_clone(*task(p))
+            if on_fitted is not None:
+                on_fitted(p, fitted[p])
+        return pairs, fitted
+    # at most n_workers pairs in flight; the next one starts as soon as one finishes
+    todo = iter(range(len(pairs)))
+    running: dict[Any, int] = {}
+
+    def start() -> None:
+        p = next(todo, None)
+        if p is not None:
+            running[executor.submit(fit_clone, *task(p))] = p
+
+    try:
+        for _ in range(max(1, int(executor.n_workers))):
+            start()
+        while running:
+            done, _pending = executor.wait_any(list(running))
+            for fut in done:
+                p = running.pop(fut)
+                fitted[p] = executor.result(fut)
+                if on_fitted is not None:
+                    on_fitted(p, fitted[p])
+                start()
+    except BaseException:
+        for fut in running:
+            executor.cancel(fut)
+        raise
     return pairs, fitted
+
+
+def fit_clone(
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    fit: Callable[[Any, np.ndarray, np.ndarray], Any] | None = None,
+    preset: dict[str, Any] | None = None,
+) -> Any:
+    """Fit ``estimator`` on ``(X, y)`` with its warnings silenced and return it (one pair's
+    task; module-level so that an executor can send it to another process).
+
+    ``preset`` attributes are set first (``{"net_": net}`` seeds a warm-started solve);
+    ``fit(estimator, X, y)`` replaces ``estimator.fit(X, y)`` when given.
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> est = fit_clone(LogisticRegression(), np.array([[0.0], [1.0]]), np.array([0, 1]))
+    >>> est.predict([[1.0]]).tolist()
+    [1]
+    """
+    for name, value in (preset or {}).items():
+        setattr(estimator, name, value)
+    with warnings.catch_warnings():
+        # one summary warning for the whole ensemble is the caller's job
+        warnings.simplefilter("ignore")
+        if fit is None:
+            estimator.fit(X, y)
+        else:
+            fit(estimator, X, y)
+    return estimator
 
 
 def one_vs_one_decision(
