@@ -1,9 +1,10 @@
 """``mixedopt torch-train``: train a hard-threshold network in PyTorch (progress, tables).
 
 This is command-line code: it prints through the rich console it is given. Under
-``torchrun`` only rank 0 prints. torch is an optional extra, so :mod:`mixedopt.torch` is
-imported when the command runs, not when ``mixedopt`` starts (without torch installed the
-command ends with the error that names the extra).
+``torchrun`` only rank 0 prints; with ``--ray-workers N`` the command trains on Ray Train
+workers (:func:`mixedopt.torch.fit_ray`) and prints here. torch is an optional extra, so
+:mod:`mixedopt.torch` is imported when the command runs, not when ``mixedopt`` starts
+(without torch installed the command ends with the error that names the extra).
 """
 
 from __future__ import annotations
@@ -161,8 +162,16 @@ def run_torch_train(
     show_summary: bool = False,
     quiet: bool = False,
     json_out: bool = False,
+    ray_workers: int = 0,
+    ray_address: str | None = None,
+    ray_gpu: bool = False,
 ) -> dict[str, Any]:
-    """Train with a progress bar, print the final table, save what was asked for."""
+    """Train with a progress bar, print the final table, save what was asked for.
+
+    ``ray_workers > 0`` trains on that many Ray Train workers
+    (:func:`mixedopt.torch.fit_ray`; at ``ray_address``, one GPU each with ``ray_gpu``)
+    instead of in this process; the progress events then come from rank 0 over Ray.
+    """
     if export_format not in ("export", "torchscript"):
         raise ValidationError(
             f"--export-format must be 'export' or 'torchscript', got {export_format!r}."
@@ -217,7 +226,18 @@ def run_torch_train(
                 console.print_json(json.dumps(ev))
 
     with progress:
-        res = fit(config, callback=callback)
+        if ray_workers:
+            from mixedopt.torch.ray_train import fit_ray
+
+            res = fit_ray(
+                config,
+                num_workers=ray_workers,
+                address=ray_address,
+                use_gpu=ray_gpu,
+                callback=callback,
+            )
+        else:
+            res = fit(config, callback=callback)
     if not main:
         return res.to_dict()
     if save:
@@ -352,10 +372,19 @@ def torch_train_cmd(
     summary: bool = typer.Option(False, "--summary", help="Print the bit-aware model summary."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or tables."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    ray_workers: int = typer.Option(
+        0, "--ray-workers", min=0, help="Train on this many Ray Train workers (DDP); 0: here."
+    ),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="Ray cluster for --ray-workers (default: a local one)."
+    ),
+    ray_gpu: bool = typer.Option(False, "--ray-gpu", help="One GPU per Ray worker (NCCL)."),
 ) -> None:
     """Train a hard-threshold network in PyTorch (FTPROP-MB with a target-propagation rule)."""
     from mixedopt.torch.train import TrainConfig
 
+    if not ray_workers and (ray_address is not None or ray_gpu):
+        raise ValidationError("--ray-address and --ray-gpu go with --ray-workers N (N >= 1).")
     config = TrainConfig(
         model=model,
         activation=activation,
@@ -393,6 +422,9 @@ def torch_train_cmd(
         show_summary=summary,
         quiet=quiet,
         json_out=json_out,
+        ray_workers=ray_workers,
+        ray_address=ray_address,
+        ray_gpu=ray_gpu,
     )
     if res["interrupted"]:
         raise typer.Exit(130)

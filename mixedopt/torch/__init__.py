@@ -57,6 +57,7 @@ from mixedopt.torch.export import (
     to_threshold_net,
 )
 from mixedopt.torch.models import MODELS, build_model
+from mixedopt.torch.ray_train import fit_ray
 from mixedopt.torch.rules import RULES, FTPRule, Rule, available_rules, get_rule
 from mixedopt.torch.summary import ModelSummary, summary
 from mixedopt.torch.train import PRESETS, FitResult, TrainConfig, fit
@@ -83,6 +84,7 @@ __all__ = [
     "capture_history_to_dict",
     "export_model",
     "fit",
+    "fit_ray",
     "get_rule",
     "load_data",
     "load_exported",
