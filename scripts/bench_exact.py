@@ -29,7 +29,10 @@ on (``TUNED``: data seeds 0-7); the script refuses overlapping seeds unless
 Run ``python scripts/bench_exact.py`` (about 40 min on 2 shared cores) or ``--quick``
 (about 2 min: tiny ladders, 4 s limits, a smoke test). Writes ``results/bench_exact.md``
 and ``results/bench_exact.json`` (``_quick`` suffix for ``--quick``) atomically; a run
-never merges rows of an earlier run.
+never merges rows of an earlier run. ``--n-jobs N`` (``--executor ray``, ``--address``) runs
+the independent pieces as tasks, N at a time: each frontier ladder (one ``d`` and method,
+its cells in order, since the stopping rule depends on the previous cell), each realizable
+(case, method, seed) and each digits (seed, method); times are then per-cell wall times.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import _cells  # noqa: E402
 
 import mixedopt as mo  # noqa: E402
 from mixedopt.files import atomic_write_text  # noqa: E402
@@ -172,80 +178,104 @@ def proven(r: dict[str, Any]) -> bool:
 
 
 # --------------------------------------------------------------------------- tasks
-def frontier(args: argparse.Namespace) -> list[dict[str, Any]]:
+# Each task function below is one independent piece of work (a task of ``--n-jobs``).
+def frontier_ladder(
+    d: int, method: str, ms: list[int], seeds: list[int], limit: float
+) -> list[dict[str, Any]]:
+    """One ladder (``d``, method): cells of growing ``m`` until one is not proven."""
     rows = []
-    ladders = FRONTIER_QUICK if args.quick else FRONTIER
-    for d in args.dims:
-        for method in args.methods:
-            if method == "greedy":
-                continue  # a local search proves only zero, and these optima are not zero
-            for m in ladders[d]:
-                cell = []
-                for seed in args.seeds:
-                    X, y, teacher = mo.datasets.planted(
-                        m, d, 3, 0.05, seed, input_range=8, weight_bound=3
-                    )
-                    p = TrainingProblem.from_data(
-                        X, y, hidden=[3], weights="integer", weight_bound=3
-                    )
-                    r = run_method(method, p, args.time_limit, seed)
-                    r.pop("net", None)
-                    r.update(task="frontier", d=d, h=3, m=m, seed=seed, noise=0.05)
-                    r["teacher_errors"] = int(np.count_nonzero(teacher.predict(X) != y))
-                    cell.append(r)
-                    print(_line(r), flush=True)
-                rows += cell
-                if not all(proven(r) for r in cell):
-                    break  # the stopping rule: no larger m once a cell is not proven
+    for m in ms:
+        cell = []
+        for seed in seeds:
+            X, y, teacher = mo.datasets.planted(m, d, 3, 0.05, seed, input_range=8, weight_bound=3)
+            p = TrainingProblem.from_data(X, y, hidden=[3], weights="integer", weight_bound=3)
+            r = run_method(method, p, limit, seed)
+            r.pop("net", None)
+            r.update(task="frontier", d=d, h=3, m=m, seed=seed, noise=0.05)
+            r["teacher_errors"] = int(np.count_nonzero(teacher.predict(X) != y))
+            cell.append(r)
+        rows += cell
+        if not all(proven(r) for r in cell):
+            break  # the stopping rule: no larger m once a cell is not proven
     return rows
 
 
-def realizable(args: argparse.Namespace) -> list[dict[str, Any]]:
-    rows = []
-    cases = REALIZABLE_QUICK if args.quick else REALIZABLE
-    for d, h, m in cases:
-        for method in args.methods:
-            if method in ("table", "dichotomy"):
-                continue  # the engine's exact phases only matter with noise
-            if method == "cpsat" and (d, h, m) != cases[-1]:
-                continue  # the naive model on the largest (goal) case only
-            for seed in args.seeds:
-                X, y, _ = mo.datasets.planted(m, d, h, 0.0, seed, input_range=8, weight_bound=3)
-                p = TrainingProblem.from_data(X, y, hidden=[h], weights="integer", weight_bound=3)
-                r = run_method(method, p, args.time_limit, seed)
-                r.pop("net", None)
-                r.update(task="realizable", d=d, h=h, m=m, seed=seed, noise=0.0)
-                rows.append(r)
-                print(_line(r), flush=True)
-    return rows
+def realizable_cell(
+    d: int, h: int, m: int, method: str, seed: int, limit: float
+) -> list[dict[str, Any]]:
+    X, y, _ = mo.datasets.planted(m, d, h, 0.0, seed, input_range=8, weight_bound=3)
+    p = TrainingProblem.from_data(X, y, hidden=[h], weights="integer", weight_bound=3)
+    r = run_method(method, p, limit, seed)
+    r.pop("net", None)
+    r.update(task="realizable", d=d, h=h, m=m, seed=seed, noise=0.0)
+    return [r]
 
 
-def digits(args: argparse.Namespace) -> list[dict[str, Any]]:
+def digits_cell(seed: int, method: str, limit: float) -> list[dict[str, Any]]:
     X, y = mo.datasets.load("digits")
-    rows = []
-    for seed in args.seeds:
-        rng = np.random.default_rng(seed)
-        idx = np.concatenate(
-            [rng.choice(np.flatnonzero(y == c), 10, replace=False) for c in range(10)]
-        )
-        rest = np.setdiff1d(np.arange(len(y)), idx)
-        p = TrainingProblem.from_data(
-            X[idx], y[idx], hidden=[16], weights="ternary", objective="errors,margin"
-        )
-        for method in args.methods:
-            if method not in ("greedy", "cpsat", "scip", "auto"):
-                continue
-            prob = p if method == "greedy" else p.with_objective("margin")
-            r = run_method(method, prob, args.digits_time_limit, seed)
-            net = r.pop("net", None)
-            r.update(task="digits", sizes=[64, 16, 10], n_train=len(idx), seed=seed)
-            if net is not None:
-                r["train_errors"] = int(p.errors(net))
-                r["margin"] = p.margin_value(net) if p.errors(net) == 0 else None
-                r["test_accuracy"] = round(float(np.mean(net.predict(X[rest]) == y[rest])), 4)
-            rows.append(r)
+    rng = np.random.default_rng(seed)
+    idx = np.concatenate([rng.choice(np.flatnonzero(y == c), 10, replace=False) for c in range(10)])
+    rest = np.setdiff1d(np.arange(len(y)), idx)
+    p = TrainingProblem.from_data(
+        X[idx], y[idx], hidden=[16], weights="ternary", objective="errors,margin"
+    )
+    prob = p if method == "greedy" else p.with_objective("margin")
+    r = run_method(method, prob, limit, seed)
+    net = r.pop("net", None)
+    r.update(task="digits", sizes=[64, 16, 10], n_train=len(idx), seed=seed)
+    if net is not None:
+        r["train_errors"] = int(p.errors(net))
+        r["margin"] = p.margin_value(net) if p.errors(net) == 0 else None
+        r["test_accuracy"] = round(float(np.mean(net.predict(X[rest]) == y[rest])), 4)
+    return [r]
+
+
+def _run(fn: Any, cells: list[tuple[Any, ...]], ex: Any) -> list[dict[str, Any]]:
+    """The rows of ``fn`` over ``cells`` on ``ex``, in cell order; lines printed as each
+    cell finishes."""
+
+    def show(_cell: Any, rows: list[dict[str, Any]]) -> None:
+        for r in rows:
             print(_line(r), flush=True)
-    return rows
+
+    return [r for rows in _cells.run_cells(fn, cells, ex, on_done=show) for r in rows]
+
+
+def frontier(args: argparse.Namespace, ex: Any) -> list[dict[str, Any]]:
+    ladders = FRONTIER_QUICK if args.quick else FRONTIER
+    # a local search proves only zero, and these optima are not zero: no greedy ladder
+    cells = [
+        (d, method, ladders[d], args.seeds, args.time_limit)
+        for d in args.dims
+        for method in args.methods
+        if method != "greedy"
+    ]
+    return _run(frontier_ladder, cells, ex)
+
+
+def realizable(args: argparse.Namespace, ex: Any) -> list[dict[str, Any]]:
+    cases = REALIZABLE_QUICK if args.quick else REALIZABLE
+    cells = [
+        (d, h, m, method, seed, args.time_limit)
+        for d, h, m in cases
+        for method in args.methods
+        # the engine's exact phases only matter with noise; the naive model on the largest
+        # (goal) case only
+        if method not in ("table", "dichotomy")
+        and not (method == "cpsat" and (d, h, m) != cases[-1])
+        for seed in args.seeds
+    ]
+    return _run(realizable_cell, cells, ex)
+
+
+def digits(args: argparse.Namespace, ex: Any) -> list[dict[str, Any]]:
+    cells = [
+        (seed, method, args.digits_time_limit)
+        for seed in args.seeds
+        for method in args.methods
+        if method in ("greedy", "cpsat", "scip", "auto")
+    ]
+    return _run(digits_cell, cells, ex)
 
 
 def _line(r: dict[str, Any]) -> str:
@@ -321,6 +351,7 @@ def _times(c: dict[str, Any]) -> str:
 def markdown(data: dict[str, Any]) -> str:
     meta = data["meta"]
     seeds = meta["seeds"]
+    note = _cells.timing_note(meta.get("run") or {"executor": "serial"})
     L = [
         "# Exact training benchmark",
         "",
@@ -338,6 +369,7 @@ def markdown(data: dict[str, Any]) -> str:
             else "."
         ),
         "",
+        *([note, ""] if note else []),
         f"**Timings are noisy**: the 2 cores were shared with other engineers' test runs "
         f"(load average {meta['load_start']} at the start, {meta['load_end']} at the end). "
         "A solve that hits its wall-clock limit under load may prove less than it would on "
@@ -562,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--digits-time-limit", type=float, default=30.0)
     ap.add_argument("--out", default=str(ROOT / "results" / "bench_exact"))
+    _cells.add_arguments(ap)
     args = ap.parse_args(argv)
     args.methods = [m for m in args.methods.split(",") if m]
     bad = [m for m in args.methods if m not in METHODS]
@@ -587,12 +620,14 @@ def main(argv: list[str] | None = None) -> int:
     load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
     git = git_state()
     data: dict[str, Any] = {"frontier": [], "realizable": [], "digits": []}
-    if "frontier" in args.tasks:
-        data["frontier"] = frontier(args)
-    if "realizable" in args.tasks:
-        data["realizable"] = realizable(args)
-    if "digits" in args.tasks:
-        data["digits"] = digits(args)
+    with _cells.open_executor(args) as ex:
+        if "frontier" in args.tasks:
+            data["frontier"] = frontier(args, ex)
+        if "realizable" in args.tasks:
+            data["realizable"] = realizable(args, ex)
+        if "digits" in args.tasks:
+            data["digits"] = digits(args, ex)
+        run = _cells.describe(args, ex)
     ladders = FRONTIER_QUICK if args.quick else FRONTIER
     data["meta"] = {
         "quick": args.quick,
@@ -610,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_start": load_start,
         "load_end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "wall_seconds": time.perf_counter() - t0,
+        "run": run,
         "python": platform.python_version(),
         "numpy": np.__version__,
     }

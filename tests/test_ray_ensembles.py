@@ -1,4 +1,5 @@
-"""One-vs-one ensembles on an executor: the pairs as Ray tasks give the serial ensemble.
+"""One-vs-one ensembles on an executor: the pairs as Ray tasks give the serial ensemble;
+benchmark cells as Ray tasks (scripts/_cells.py through bench_fewshot.py).
 
 The Ray tests share one local cluster (2 CPUs) started once for the module; they skip with
 the reason when Ray is not installed or cannot start here. The error and ``n_jobs=1`` tests
@@ -7,8 +8,11 @@ run without Ray.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,3 +127,22 @@ def test_bad_executor_settings_are_refused_before_fitting(kw, match):
     X, y = _digits(classes=(0, 1, 7), n=8)
     with pytest.raises(ValidationError, match=match):
         _clf(**kw).fit(X, y)
+
+
+def test_benchmark_cells_run_as_ray_tasks(ray_cluster, tmp_path):
+    path = Path(__file__).resolve().parents[1] / "scripts" / "bench_fewshot.py"
+    spec = importlib.util.spec_from_file_location("bench_fewshot_ray", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    argv = ["--per-class", "2", "--seeds", "0,1,2", "--rows", "logreg", "--n-jobs", "2"]
+    assert bench.main([*argv, "--executor", "ray", "--out", str(tmp_path)]) == 0
+    payload = json.loads((tmp_path / "bench_fewshot.json").read_text())
+    assert payload["run"]["executor"] == "ray" and payload["run"]["n_jobs"] == 2
+    runs = payload["results"]["2"]["logreg"]["runs"]
+    assert [r["seed"] for r in runs] == [0, 1, 2]  # cell order, whatever finished first
+    # the same cells in this process give the same (deterministic) accuracies
+    X, y = mo.datasets.load("mnist5k")
+    for r in runs:
+        Xtr, Xte, ytr, yte = mo.datasets.few_shot_split(X, y, per_class=2, seed=r["seed"])
+        assert r["test_acc"] == bench.run_logreg(Xtr, ytr, Xte, yte, r["seed"])["test_acc"]
+    assert "**Parallel run**" in (tmp_path / "bench_fewshot.md").read_text()
