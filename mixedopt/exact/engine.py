@@ -48,6 +48,7 @@ from typing import Any
 
 from mixedopt.errors import ValidationError
 from mixedopt.exact.certificate import certificate, certificate_after_run
+from mixedopt.exact.parallel import exact_phase, parallel_settings
 from mixedopt.exact.phases import (
     HEURISTIC,
     Forwarder,
@@ -58,7 +59,6 @@ from mixedopt.exact.phases import (
     merge,
     phase_budget,
     phase_info,
-    run_exact,
     run_heuristic,
 )
 from mixedopt.network import ThresholdNet
@@ -227,9 +227,13 @@ def solve_problem(
     certificate: bool = True,
     log_callback: LogCallback | None = None,
     incumbent_callback: ProgressCallback | None = None,
+    n_jobs: int = 1,
+    executor: Any = None,
+    address: str | None = None,
     **native: Any,
 ) -> SolveResult:
     """Run the engine on a validated :class:`TrainingProblem` (see :func:`train_exact`)."""
+    parallel = parallel_settings(executor, n_jobs, address)
     time_limit, seed, threads = check_options(
         time_limit=time_limit,
         seed=seed,
@@ -350,14 +354,14 @@ def solve_problem(
                             phases.append(phase_info("heuristic", more))
                         label = "auto:heuristic"
                     else:
-                        exact = run_exact(problem, ctx, backend, sub, hint, native)
+                        exact = exact_phase(problem, ctx, backend, sub, hint, native, parallel)
                         phases.append(phase_info(sub, exact))
                         if exact is None:  # no time left for it (logged)
                             label = "auto:heuristic" if heur is not None else "auto"
                         else:
                             label = f"auto:{'heuristic+' if heur is not None else ''}{sub}"
             else:
-                exact = run_exact(problem, ctx, backend, method, hint, native)
+                exact = exact_phase(problem, ctx, backend, method, hint, native, parallel)
                 phases.append(phase_info(method, exact))
     except KeyboardInterrupt:
         ctx.interrupted = True
@@ -401,6 +405,9 @@ def solve_problem(
         for k in ("model", "formulation", "margin_model_bound", "margin_model_infeasible"):
             if k in exact.info:
                 result.info[k] = exact.info[k]
+    if parallel is not None:
+        found = exact.info.get("parallel") if exact is not None else None
+        result.info["parallel"] = found or {"note": parallel.note or "no exact phase ran"}
     if result.status is Status.INFEASIBLE and certificate and problem.hard:
         cert, minimal = certificate_after_run(problem, backend, ctx, native)
         result.certificate = cert
@@ -439,6 +446,9 @@ def train_exact(
     certificate: bool = True,
     log_callback: LogCallback | None = None,
     incumbent_callback: ProgressCallback | None = None,
+    n_jobs: int = 1,
+    executor: Any = None,
+    address: str | None = None,
     **native: Any,
 ) -> SolveResult:
     """Train a sign network exactly (or as well as the time limit allows).
@@ -485,6 +495,19 @@ def train_exact(
     incumbent_callback : callable(Progress), optional
         Anytime progress: every improving net (true objective) and bound. Raising
         KeyboardInterrupt from it stops the run with the best net so far.
+    n_jobs : int, default 1
+        Workers of the exact phase (``-1``: every core). Above 1, the dichotomy search
+        runs as parts on the workers with a shared incumbent
+        (:mod:`mixedopt.exact.parallel`, ``docs/scaling.md``); other exact phases run in
+        this process (``info["parallel"]["note"]`` says so). Status, bound and net are as
+        sound as with one job.
+    executor : {"serial", "ray"}, Executor or None, default None
+        Where the workers run: ``None`` is ``"serial"`` for one job and ``"ray"`` for more
+        (``pip install 'mixedopt[ray]'``); a :class:`mixedopt.executors.Executor` instance
+        is used as given and left open (e.g. one Ray cluster for many calls).
+    address : str, optional
+        An existing Ray cluster (``"auto"``, ``"ray://host:10001"``); default: a local
+        cluster of ``n_jobs`` CPUs, started for the exact phase and shut down after it.
     **native
         Options passed to the backend (e.g. ``formulation="indicator"`` for SCIP, CP-SAT
         parameters like ``symmetry_level=2``).
@@ -545,5 +568,8 @@ def train_exact(
         certificate=certificate,
         log_callback=log_callback,
         incumbent_callback=incumbent_callback,
+        n_jobs=n_jobs,
+        executor=executor,
+        address=address,
         **native,
     )

@@ -12,12 +12,17 @@ use, or an existing one by address). Only this package imports Ray; a missing Ra
 [1, 2, 3]
 """
 
+import importlib.util
 from typing import Any
 
+from mixedopt.errors import SolverUnavailableError
 from mixedopt.executors.base import (
     EXECUTORS,
     Executor,
+    LocalIncumbent,
     SerialExecutor,
+    SharedIncumbent,
+    WorkerLost,
     check_n_jobs,
     resolve_executor,
 )
@@ -25,7 +30,11 @@ from mixedopt.executors.base import (
 __all__ = [
     "EXECUTORS",
     "Executor",
+    "LocalIncumbent",
     "SerialExecutor",
+    "SharedIncumbent",
+    "WorkerLost",
+    "check_available",
     "check_n_jobs",
     "get_executor",
     "resolve_executor",
@@ -58,3 +67,20 @@ def get_executor(
     from mixedopt.executors.ray_backend import RayExecutor
 
     return RayExecutor(n_jobs=check_n_jobs(n_jobs), address=address)
+
+
+def check_available(executor: str) -> None:
+    """Raise :class:`~mixedopt.errors.SolverUnavailableError` naming the extra when the
+    package of ``executor`` is not installed (checked without importing it).
+
+    >>> check_available("serial")
+    """
+    if executor == "ray":
+        try:
+            found = importlib.util.find_spec("ray") is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise SolverUnavailableError(
+                "executor='ray' needs Ray, which is not installed: pip install 'mixedopt[ray]'"
+            )

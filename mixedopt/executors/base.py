@@ -4,20 +4,32 @@ An :class:`Executor` maps a picklable function over items (results in input orde
 ``submit`` single calls whose futures are collected with :meth:`Executor.wait_any`; that is
 all the engine, the ensembles and the benchmark scripts need. Backends: ``"serial"`` (this
 process; the default) and ``"ray"`` (:mod:`mixedopt.executors.ray_backend`).
+
+A parallel search also shares state between its calls: :meth:`Executor.put` stores a large
+argument once (Ray's object store; here: the object itself), and :meth:`Executor.incumbent`
+gives a :class:`SharedIncumbent`, the best value found anywhere with its payload, a stop
+flag and requests for work (a Ray actor; here: :class:`LocalIncumbent`). A call lost with
+its worker raises :class:`WorkerLost` from :meth:`Executor.result`, so that the caller can
+run it again instead of mistaking the loss for a result.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from mixedopt.errors import ValidationError
+from mixedopt.errors import Error, ValidationError
 
 __all__ = [
     "EXECUTORS",
     "Executor",
+    "LocalIncumbent",
     "SerialExecutor",
+    "SharedIncumbent",
+    "WorkerLost",
     "check_n_jobs",
     "resolve_executor",
 ]
@@ -68,6 +80,93 @@ def resolve_executor(executor: str | None, n_jobs: Any = 1, address: str | None 
     return executor
 
 
+class WorkerLost(Error, RuntimeError):
+    """A call's worker died (killed, out of memory, node lost) before it returned: the call
+    produced no result and may be run again."""
+
+
+class SharedIncumbent:
+    """The best (smallest) value found by any worker, with its payload, plus a stop flag
+    and a count of parts of work wanted by idle workers; shared by the calls of one run.
+
+    Every method is one round trip (a Ray actor call on a cluster); workers poll it every
+    fraction of a second, not in inner loops. Subclasses: :class:`LocalIncumbent` (this
+    process) and the Ray actor of :mod:`mixedopt.executors.ray_backend`.
+    """
+
+    def offer(self, value: float, payload: Any = None) -> bool:
+        """Keep ``(value, payload)`` if ``value`` is smaller than the best; True if kept."""
+        raise NotImplementedError
+
+    def get(self) -> tuple[float, Any]:
+        """``(best value, its payload)``; ``(inf, None)`` before any offer."""
+        raise NotImplementedError
+
+    def poll(self) -> tuple[float, bool, int]:
+        """``(best value, stop requested, parts of work wanted)`` in one round trip."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Ask every worker to stop (the time limit or Ctrl-C of the whole run)."""
+        raise NotImplementedError
+
+    def want(self, parts: int) -> None:
+        """Ask running workers to give back this many parts of their work (0: none)."""
+        raise NotImplementedError
+
+    def claim(self) -> bool:
+        """A worker takes one request of :meth:`want`; True if one was left."""
+        raise NotImplementedError
+
+
+class LocalIncumbent(SharedIncumbent):
+    """A :class:`SharedIncumbent` in this process (thread-safe).
+
+    >>> board = LocalIncumbent(10)
+    >>> board.offer(7, "net"), board.offer(8, "worse"), board.get()
+    (True, False, (7, 'net'))
+    >>> board.want(1); board.poll(), board.claim(), board.claim()
+    ((7, False, 1), True, False)
+    """
+
+    def __init__(self, value: float = math.inf, payload: Any = None) -> None:
+        self._lock = threading.Lock()
+        self._value = value
+        self._payload = payload
+        self._stop = False
+        self._wanted = 0
+
+    def offer(self, value: float, payload: Any = None) -> bool:
+        with self._lock:
+            if value < self._value:
+                self._value, self._payload = value, payload
+                return True
+            return False
+
+    def get(self) -> tuple[float, Any]:
+        with self._lock:
+            return self._value, self._payload
+
+    def poll(self) -> tuple[float, bool, int]:
+        with self._lock:
+            return self._value, self._stop, self._wanted
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+
+    def want(self, parts: int) -> None:
+        with self._lock:
+            self._wanted = max(0, int(parts))
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self._wanted > 0:
+                self._wanted -= 1
+                return True
+            return False
+
+
 class Executor:
     """Runs independent calls; a context manager (``close`` on exit).
 
@@ -95,6 +194,19 @@ class Executor:
 
     def cancel(self, future: Any) -> None:
         """Stop a running call if the backend can (best effort)."""
+
+    def put(self, value: Any) -> Any:
+        """Store ``value`` once for many calls; pass the returned reference as a
+        top-level argument of :meth:`submit` (each call receives the value)."""
+        return value
+
+    def incumbent(self, value: float = math.inf, payload: Any = None) -> SharedIncumbent:
+        """A new :class:`SharedIncumbent` starting at ``(value, payload)``, reachable from
+        every call that receives it as an argument."""
+        return LocalIncumbent(value, payload)
+
+    def start(self) -> None:
+        """Connect now (a Ray cluster) instead of at the first call."""
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """``[fn(item) for item in items]``, run on the workers, results in input order."""

@@ -1,20 +1,24 @@
 """The Ray executor: the one module of mixedopt that imports Ray.
 
 A local cluster is started on first use (``ray.init(num_cpus=n_jobs)``) and shut down by
-:meth:`RayExecutor.close`; with ``address=`` an existing cluster is joined and left running.
+:meth:`RayExecutor.close`; with ``address=`` an existing cluster is joined and left running
+(as is a cluster this process had already connected to). Calls are Ray tasks of one CPU,
+never retried by Ray (a lost call raises :class:`~mixedopt.executors.base.WorkerLost`, and
+the caller decides); :meth:`RayExecutor.incumbent` is a small actor (no CPU reserved).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
 from mixedopt.errors import SolverUnavailableError
-from mixedopt.executors.base import Executor
+from mixedopt.executors.base import Executor, SharedIncumbent, WorkerLost
 
-__all__ = ["RayExecutor", "require_ray"]
+__all__ = ["RayExecutor", "RayIncumbent", "require_ray"]
 
 logger = logging.getLogger("mixedopt.executors")
 
@@ -39,9 +43,98 @@ def require_ray() -> ModuleType:
     return ray
 
 
-def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """The one remote function: calls ``fn`` (any picklable callable, builtins included)."""
+def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The one remote function: calls ``fn`` (any picklable callable, builtins included).
+    Arguments are passed at the top level, so that object references from
+    :meth:`RayExecutor.put` arrive as their values."""
     return fn(*args, **kwargs)
+
+
+def _lost_errors(ray: ModuleType) -> tuple[type[BaseException], ...]:
+    """Ray's exceptions for a call that died with its worker, node or object."""
+    names = (
+        "WorkerCrashedError",
+        "NodeDiedError",
+        "LocalRayletDiedError",
+        "ObjectLostError",
+        "OwnerDiedError",
+        "OutOfMemoryError",
+        "TaskCancelledError",
+        "ActorDiedError",
+        "ActorUnavailableError",
+    )
+    return tuple(getattr(ray.exceptions, n) for n in names if hasattr(ray.exceptions, n))
+
+
+class _Board:
+    """The actor behind :class:`RayIncumbent` (methods run one at a time)."""
+
+    def __init__(self, value: float, payload: Any) -> None:
+        self.value, self.payload = value, payload
+        self.stopped = False
+        self.wanted = 0
+
+    def offer(self, value: float, payload: Any) -> bool:
+        if value < self.value:
+            self.value, self.payload = value, payload
+            return True
+        return False
+
+    def get(self) -> tuple[float, Any]:
+        return self.value, self.payload
+
+    def poll(self) -> tuple[float, bool, int]:
+        return self.value, self.stopped, self.wanted
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def want(self, parts: int) -> None:
+        self.wanted = max(0, int(parts))
+
+    def claim(self) -> bool:
+        if self.wanted > 0:
+            self.wanted -= 1
+            return True
+        return False
+
+
+class RayIncumbent(SharedIncumbent):
+    """A :class:`~mixedopt.executors.base.SharedIncumbent` held by a Ray actor; picklable,
+    so that tasks receive it as an argument. Each method waits for the actor's answer (a
+    net offered is stored before the worker goes on, so a worker that dies later loses
+    nothing it shared)."""
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+
+    def _get(self, ref: Any) -> Any:
+        return require_ray().get(ref)
+
+    def offer(self, value: float, payload: Any = None) -> bool:
+        return bool(self._get(self.actor.offer.remote(value, payload)))
+
+    def get(self) -> tuple[float, Any]:
+        return tuple(self._get(self.actor.get.remote()))  # type: ignore[return-value]
+
+    def poll(self) -> tuple[float, bool, int]:
+        return tuple(self._get(self.actor.poll.remote()))  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        self._get(self.actor.stop.remote())
+
+    def want(self, parts: int) -> None:
+        self._get(self.actor.want.remote(parts))
+
+    def claim(self) -> bool:
+        return bool(self._get(self.actor.claim.remote()))
+
+    def kill(self) -> None:
+        """End the actor (the run is over)."""
+        try:
+            require_ray().kill(self.actor)
+        except Exception:  # pragma: no cover - already gone
+            logger.debug("ray: could not kill the incumbent actor", exc_info=True)
 
 
 class RayExecutor(Executor):
@@ -63,6 +156,7 @@ class RayExecutor(Executor):
         self.address = address
         self._started = False
         self._remote: dict[Any, Any] = {}
+        self._boards: list[RayIncumbent] = []
 
     # -- cluster -----------------------------------------------------------------------
     def ray(self) -> ModuleType:
@@ -82,7 +176,13 @@ class RayExecutor(Executor):
             logger.info("ray: connected (%s)", self.address or f"local, {self.n_workers} CPUs")
         return ray
 
+    def start(self) -> None:
+        self.ray()
+
     def close(self) -> None:
+        for board in self._boards:
+            board.kill()
+        self._boards.clear()
         if self._started:
             ray = require_ray()
             if ray.is_initialized():
@@ -99,10 +199,26 @@ class RayExecutor(Executor):
         return task
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return self._task().remote(fn, args, kwargs)
+        return self._task().remote(fn, *args, **kwargs)
 
     def result(self, future: Any, timeout: float | None = None) -> Any:
-        return self.ray().get(future, timeout=timeout)
+        ray = self.ray()
+        try:
+            return ray.get(future, timeout=timeout)
+        except _lost_errors(ray) as exc:
+            raise WorkerLost(f"a Ray worker was lost: {type(exc).__name__}: {exc}") from exc
+
+    def put(self, value: Any) -> Any:
+        return self.ray().put(value)
+
+    def incumbent(self, value: float = math.inf, payload: Any = None) -> RayIncumbent:
+        actor = self._remote.get("board")
+        if actor is None:
+            actor = self.ray().remote(num_cpus=0, max_restarts=0)(_Board)
+            self._remote["board"] = actor
+        board = RayIncumbent(actor.remote(value, payload))
+        self._boards.append(board)
+        return board
 
     def wait_any(
         self, futures: Sequence[Any], timeout: float | None = None

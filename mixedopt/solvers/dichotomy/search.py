@@ -12,6 +12,8 @@ import itertools
 import logging
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,42 +29,79 @@ from mixedopt.solvers.dichotomy.functions import (
     is_majority,
     permute,
 )
-from mixedopt.solvers.dichotomy.units import unit_class
+from mixedopt.solvers.dichotomy.units import UnitClass, unit_class
 
 logger = logging.getLogger(__name__)
 
 
+def _never() -> bool:
+    return False
+
+
+@dataclass
+class SearchState:
+    """What a search builds before it first branches: the unit class, the order of its
+    dichotomies (by their own weighted error) and their error sets as bit rows. A parallel
+    search builds it once and hands it to every worker (:mod:`.parts`)."""
+
+    uc: UnitClass
+    order: np.ndarray
+    bits: np.ndarray
+
+
+def build_state(problem: TrainingProblem, ctx: SolveContext) -> SearchState:
+    """The :class:`SearchState` of ``problem`` (checks ``ctx``'s clock between blocks)."""
+    uc = unit_class(problem, ctx=ctx)
+    pos = problem.y == 1
+    w = problem.sample_weight.astype(np.float64)
+    # error sets (a unit's pattern differs from the labels) in blocks: at d = 6 the
+    # whole (n, m) matrix as float64 took 1.4 GB and 4 s without a clock check
+    n_units = len(uc)
+    block = max(1024, (1 << 22) // max(problem.n_samples, 1))
+    size = np.empty(n_units)
+    for a in range(0, n_units, block):
+        ctx.check()
+        size[a : a + block] = (uc.patterns[a : a + block] != pos) @ w
+    order = np.argsort(size, kind="stable")
+    # error sets sorted by single-unit error, as bits (rows of uint64 words)
+    words = ((problem.n_samples + 7) // 8 + 7) // 8
+    bits = np.empty((n_units, words), dtype=np.uint64)
+    for a in range(0, n_units, block):
+        ctx.check()
+        rows = order[a : a + block]
+        bits[a : a + block] = pack(uc.patterns[rows] != pos)
+    return SearchState(uc, order, bits)
+
+
+#: a majority pair graph: CSR ``(indptr, v, g)`` over the dichotomies (see
+#: :meth:`DichotomySearch.graph_rows`)
+PairGraph = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 class DichotomySearch:
-    def __init__(self, problem: TrainingProblem, ctx: SolveContext, opts: dict[str, Any]):
+    def __init__(
+        self,
+        problem: TrainingProblem,
+        ctx: SolveContext,
+        opts: dict[str, Any],
+        *,
+        state: SearchState | None = None,
+    ):
         self.p = problem
         self.ctx = ctx
         self.opts = opts
-        self.uc = unit_class(problem, ctx=ctx)
-        pos = problem.y == 1
-        w = problem.sample_weight.astype(np.float64)
-        self.w = w
-        # error sets (a unit's pattern differs from the labels) in blocks: at d = 6 the
-        # whole (n, m) matrix as float64 took 1.4 GB and 4 s without a clock check
-        n_units = len(self.uc)
-        block = max(1024, (1 << 22) // max(problem.n_samples, 1))
-        size = np.empty(n_units)
-        for a in range(0, n_units, block):
-            ctx.check()
-            size[a : a + block] = (self.uc.patterns[a : a + block] != pos) @ w
-        order = np.argsort(size, kind="stable")
-        self.order = order
-        self._all = np.arange(len(order))
-        # error sets sorted by single-unit error, as bits (rows of uint64 words)
-        words = ((problem.n_samples + 7) // 8 + 7) // 8
-        self.bits = np.empty((n_units, words), dtype=np.uint64)
-        for a in range(0, n_units, block):
-            ctx.check()
-            rows = order[a : a + block]
-            self.bits[a : a + block] = pack(self.uc.patterns[rows] != pos)
+        if state is None:
+            state = build_state(problem, ctx)
+        self.state = state
+        self.uc = state.uc
+        self.order = state.order
+        self.bits = state.bits
+        self.w = problem.sample_weight.astype(np.float64)
+        self._all = np.arange(len(self.order))
         self.n = self.bits.shape[0]
         self.m = problem.n_samples
-        self.pos = pos
-        self.functions = canonical_functions(problem)
+        self.pos = problem.y == 1
+        self._functions: list[CanonicalFunction] | None = None
         self.best: float = math.inf
         self.best_sol: tuple[CanonicalFunction, list[int]] | None = None
         self.nodes = 0
@@ -71,10 +110,24 @@ class DichotomySearch:
         self.lb: dict[str, int] = {}
         self.cap: float = math.inf
         self._tables: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
-        self._graph: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._graph: PairGraph | None = None
         self._views: list[tuple[np.ndarray | None, np.ndarray, dict[bytes, np.ndarray]]] = [
             (None, self.bits, {})
         ]
+        #: per position, the candidate a loop over that position is at (None: no loop
+        #: there, or its loop finished): where a stopped search can be resumed (:mod:`.parts`)
+        self.cursor: list[int | None] = []
+        #: a part of a parallel search asks to give back the rest of its work: polled
+        #: between candidates (never inside one)
+        self.pause_requested: Callable[[], bool] = _never
+
+    @property
+    def functions(self) -> list[CanonicalFunction]:
+        """The canonical output functions (:func:`canonical_functions`), computed on first
+        use (a part of a parallel search is handed its function)."""
+        if self._functions is None:
+            self._functions = canonical_functions(self.p)
+        return self._functions
 
     # ---------------------------------------------------------------- incumbents
     def offer_net(self, net: ThresholdNet) -> None:
@@ -148,30 +201,78 @@ class DichotomySearch:
 
     def search_function(self, f: CanonicalFunction) -> bool:
         """Exhaust canonical ``f``; False when stopped before the end."""
+        return self.search_part(self.branch_order(f))
+
+    def branch_order(self, f: CanonicalFunction) -> CanonicalFunction:
+        """``f`` with its positions reordered so that the search branches first on the
+        position with the fewest candidates at the root (at the current ``tau``)."""
+        if f.h == 0:
+            return f
         w = self.w
         ybit = self.pos.astype(np.int64)
         errtab = np.stack([f.neg_err, f.pos_err])  # [ybit, C]
+        counts = []
+        for r in range(f.h):
+            v = (w * errtab[ybit, 1 << r]).astype(np.float32)
+            counts.append(int(np.count_nonzero(self._rows_dot(self._all, v) <= self.tau() + 0.5)))
+        perm = sorted(range(f.h), key=lambda r: (counts[r], r))
+        return permute(f, perm) if perm != list(range(f.h)) else f
+
+    def search_part(
+        self,
+        f: CanonicalFunction,
+        prefix: tuple[int, ...] = (),
+        lo: int = 0,
+        hi: int | None = None,
+        graph: PairGraph | bool | None = True,
+    ) -> bool:
+        """Exhaust the part of canonical ``f`` (positions in branching order, see
+        :meth:`branch_order`) whose first ``len(prefix)`` positions hold the dichotomies
+        ``prefix`` and whose next position holds one in ``[lo, hi)``; ``prefix=()`` with the
+        full range is all of ``f``. Parts with distinct prefixes or disjoint ranges cover
+        disjoint sets of nets. False when stopped before the end; then :attr:`cursor` says
+        where (:func:`~mixedopt.solvers.dichotomy.parts.remainder`).
+
+        ``graph``: the majority pair graph to use (``None``: none), or ``True`` to build it
+        here."""
+        w = self.w
+        ybit = self.pos.astype(np.int64)
+        errtab = np.stack([f.neg_err, f.pos_err])  # [ybit, C]
+        self.cursor = [None] * f.h
         if f.h == 0:
             e = float(w[errtab[ybit, 0]].sum())
             if e < self.best:
                 self.found(f, [], e)
             return True
         C = np.zeros(self.m, dtype=np.int64)
-        # branch first on the position with the fewest candidates at the root
-        counts = []
-        for r in range(f.h):
-            v = (w * errtab[ybit, 1 << r]).astype(np.float32)
-            counts.append(int(np.count_nonzero(self._rows_dot(self._all, v) <= self.tau() + 0.5)))
-        perm = sorted(range(f.h), key=lambda r: (counts[r], r))
-        if perm != list(range(f.h)):
-            f = permute(f, perm)
-            errtab = np.stack([f.neg_err, f.pos_err])
+        hi = self.n if hi is None else hi
         cands = [np.arange(self.n) for _ in range(f.h)]
-        self._graph = self._pair_graph() if is_majority(f) else None
+        for i, u in enumerate(prefix):
+            cands[i] = np.array([u], dtype=np.int64)
+        if prefix or lo > 0 or hi < self.n:
+            cands[len(prefix)] = np.arange(lo, hi)
+        if graph is True:
+            self._graph = self._pair_graph() if is_majority(f) else None
+        else:
+            self._graph = graph if is_majority(f) else None
         try:
             return self._descend(f, errtab, ybit, C, [], cands)
         finally:
             self._graph = None
+
+    def _pause(self, i: int, u: int) -> bool:
+        """A loop over position ``i`` is about to take candidate ``u`` (or a block from
+        ``u``): record it, and say whether to stop here: on a stop request, or when a part
+        was asked to give back the rest of its work and has just finished a candidate of
+        this loop (so that a part that gives work back has always settled some)."""
+        cur = self.cursor
+        moved = cur[i] is not None
+        cur[i] = u
+        for j in range(i + 1, len(cur)):
+            cur[j] = None
+        if self.ctx.stop_requested:
+            return True
+        return moved and self.pause_requested()
 
     def _class_of(self, f: CanonicalFunction, i: int) -> tuple[int, ...]:
         for cl in f.classes:
@@ -255,7 +356,7 @@ class DichotomySearch:
         if h - i == 2:
             return self._last_two(f, errtab, ybit, C, chosen, new_cands, forced)
         for u in new_cands[i].tolist():
-            if self.ctx.stop_requested:
+            if self._pause(i, u):
                 return False
             if forced > self.tau():
                 return True
@@ -458,7 +559,7 @@ class DichotomySearch:
         # interchangeable positions need u_q >= u_p: square blocks along the diagonal
         block = 128 if same else int(self.opts["block"])
         for s in range(0, len(cp), block):
-            if self.ctx.stop_requested:
+            if self._pause(p, int(cp[s])):
                 return False
             up = cp[s : s + block]
             a = a_all[s : s + block]
@@ -484,11 +585,24 @@ class DichotomySearch:
         return True
 
     # ------------------------------------------------------ majority pair graph
-    def _pair_graph(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def _pair_graph(self) -> PairGraph | None:
         """Majority: every pair of its units is wrong together on at most ``tau`` (weighted)
         examples. The pairs ``u < v`` that pass, with their weighted intersection
         ``g = |A_u ∩ A_v|``, as CSR ``(indptr, v, g)`` over the units that can be the middle
         one (``|A_u| <= (W + 2 tau) / 2``). None when too costly (``graph_work``)."""
+        rows = self.graph_rows()
+        if rows is None:
+            return None
+        piece = self.graph_edges(rows)
+        if piece is None:
+            return None
+        return assemble_graph(self.n, [piece])
+
+    def graph_rows(self) -> np.ndarray | None:
+        """The rows of the majority pair graph at the current ``tau``: the dichotomies that
+        can be the middle unit (``|A_u| <= (W + 2 tau) / 2``), ascending; None when there is
+        no incumbent or the graph is too costly (``graph_work``). A graph built at one
+        ``tau`` serves every smaller one (it only has more pairs)."""
         tau = self.tau()
         if not math.isfinite(tau):
             return None
@@ -497,6 +611,15 @@ class DichotomySearch:
         rows = np.flatnonzero(sizes <= (W + 2 * tau) / 2 + 0.5)
         if len(rows) * self.n * self.m > float(self.opts["graph_work"]):
             return None
+        return rows
+
+    def graph_edges(
+        self, rows: np.ndarray, tau: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The pairs ``(u, v)``, ``u`` in ``rows`` (ascending), ``v > u``, wrong together on
+        at most ``tau`` (default: the current one) weighted examples: ``(u, v, g)`` sorted by
+        ``u``; None when stopped."""
+        tau = self.tau() if tau is None else tau
         E = unpack_bits(self.bits, self.m)
         Ew = E * self.w.astype(np.float32)[None, :]
         ET = np.ascontiguousarray(E.T)
@@ -513,13 +636,13 @@ class DichotomySearch:
             src.append(blk[r[keep]])
             dst.append(c[keep])
             cnt.append(inter[r[keep], c[keep] - lo])
-        src_a = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
-        order = np.argsort(src_a, kind="stable")
-        dst_a = np.concatenate(dst)[order] if dst else np.zeros(0, dtype=np.int64)
-        cnt_a = np.concatenate(cnt)[order].astype(np.float64) if cnt else np.zeros(0)
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.add.at(indptr, src_a[order] + 1, 1)
-        return np.cumsum(indptr), dst_a, cnt_a
+        if not src:
+            return (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
+        return (
+            np.concatenate(src).astype(np.int64),
+            np.concatenate(dst).astype(np.int32),
+            np.concatenate(cnt).astype(np.float32),
+        )
 
     def _last_two_graph(
         self,
@@ -557,7 +680,7 @@ class DichotomySearch:
         for hi in [*cuts.tolist(), len(cp)]:
             if hi <= lo:
                 continue
-            if self.ctx.stop_requested:
+            if self._pause(1, int(cp[lo])):
                 return False
             self._graph_chunk(f, chosen, cp[lo:hi], a[lo:hi], forced, b_of, wa0)
             lo = hi
@@ -606,3 +729,27 @@ class DichotomySearch:
         self.nodes += len(u)
         if tot[k] < self.best - 0.5:
             self.found(f, [*chosen, int(u[k]), int(v[k])], float(np.rint(tot[k])))
+
+
+def assemble_graph(n: int, pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> PairGraph:
+    """The CSR pair graph over ``n`` dichotomies from edge pieces ``(u, v, g)`` (from
+    :meth:`DichotomySearch.graph_edges`), given in ascending order of ``u``."""
+    src = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    dst = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.int32)
+    cnt = np.concatenate([p[2] for p in pieces]) if pieces else np.zeros(0, np.float32)
+    order = np.argsort(src, kind="stable")
+    src, dst, cnt = src[order], dst[order], cnt[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, src + 1, 1)
+    return np.cumsum(indptr), dst, cnt
+
+
+def filter_graph(graph: PairGraph, tau: float) -> PairGraph:
+    """The pairs of ``graph`` wrong together on at most ``tau`` weighted examples: the graph
+    of a smaller ``tau`` (the rows kept are a superset of its rows, which is harmless)."""
+    indptr, dst, cnt = graph
+    keep = cnt <= tau + 0.5
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    new = np.zeros_like(indptr)
+    new[1:] = np.cumsum(np.bincount(rows[keep], minlength=len(indptr) - 1))
+    return new, dst[keep], cnt[keep]

@@ -1,0 +1,672 @@
+"""Parallel exact search: the dichotomy search split into parts run on an executor.
+
+``train_exact(..., n_jobs=N, executor="ray")`` runs the exact phase of the engine, when it is
+the dichotomy search (:mod:`mixedopt.solvers.dichotomy`), as independent **parts** on
+``N`` workers (:mod:`mixedopt.solvers.dichotomy.parts`):
+
+* **What a part is.** The search enumerates, per canonical output function ``f``, the
+  dichotomies of ``f``'s positions in index order. A part fixes the dichotomies of the
+  first positions and ranges over an interval of the next; a function starts as one part
+  and is split on demand: an interval is halved, an interval of one dichotomy ``u`` becomes
+  the part with ``u`` fixed. Parts cover disjoint sets of nets, so they can run anywhere.
+* **The plan.** As in the sequential search: the functions in branching order (fixed once,
+  here, so that every part of a function uses the same order); a warm-up pass looking only
+  for nets with at most a quarter of the incumbent's errors, then the main pass; the
+  majority pair graph built once, in row pieces on the workers, and shared (filtered for
+  the warm-up pass).
+* **Sharing.** One shared incumbent (:meth:`mixedopt.executors.Executor.incumbent`: a Ray
+  actor) holds the best error count and its net: a net found by one worker lowers the
+  threshold of every other within :data:`~mixedopt.solvers.dichotomy.parts.POLL_S`. When a
+  worker is idle and nothing is queued, the shared incumbent asks a running part to stop
+  at its next candidate and hand back the rest of its work (its remainder), which is split.
+* **Soundness.** A part reports the interval it settled with ``lb = tau + 1`` (``tau`` its
+  threshold at the end, which only decreased, so every cut it made holds at ``tau``), and
+  the parts still to do. A pass of a function is complete when none of its parts is
+  left; the bound of a function is the least ``lb`` of a complete pass (0 otherwise), and
+  the run's bound is the least over functions and the incumbent. ``OPTIMAL`` needs that
+  bound to meet the verified best net. A part lost with its worker
+  (:class:`~mixedopt.executors.WorkerLost`) is run again once (:data:`MAX_RETRIES`); lost
+  again, its pass stays incomplete and the status is at most ``FEASIBLE`` with the bound
+  that is still proven. Every net is verified with the true forward pass, here.
+* **Limits.** Each part gets the time the run has left; at the limit (or Ctrl-C) the
+  shared incumbent's stop flag ends every part at its next check, the driver waits
+  :data:`STOP_GRACE_S` for their reports, then cancels what is left.
+
+With one job (the default) none of this runs and Ray is never imported.
+
+Examples
+--------
+>>> import mixedopt as mo
+>>> from mixedopt.executors import SerialExecutor
+>>> from mixedopt.exact.parallel import ParallelDichotomy
+>>> from mixedopt.problems.training import TrainingProblem
+>>> X, y, _ = mo.datasets.planted(m=80, d=2, h=3, noise=0.1, seed=1)
+>>> p = TrainingProblem.from_data(X, y, hidden=[3], weights="integer", weight_bound=2)
+>>> res = ParallelDichotomy(SerialExecutor()).solve(p, time_limit=30)
+>>> res.status.value, res.objective == res.bound, res.info["parallel"]["workers"]
+('optimal', True, 1)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mixedopt.errors import ValidationError
+from mixedopt.exact.phases import Forwarder, merge, phase_budget, run_exact
+from mixedopt.executors import (
+    Executor,
+    WorkerLost,
+    check_available,
+    check_n_jobs,
+    get_executor,
+    resolve_executor,
+)
+from mixedopt.network import ThresholdNet
+from mixedopt.problems.training import TrainingProblem
+from mixedopt.result import SolveResult
+from mixedopt.solvers.base import NativeLog, RawResult, SolveContext
+from mixedopt.solvers.dichotomy import DEFAULTS, DichotomyBackend
+from mixedopt.solvers.dichotomy.functions import is_majority
+from mixedopt.solvers.dichotomy.parts import (
+    GraphRows,
+    Part,
+    PartResult,
+    graph_piece,
+    run_part,
+)
+from mixedopt.solvers.dichotomy.search import (
+    DichotomySearch,
+    PairGraph,
+    assemble_graph,
+    filter_graph,
+)
+from mixedopt.threads import one_blas_thread
+
+__all__ = [
+    "MAX_RETRIES",
+    "PARALLEL_METHODS",
+    "STOP_GRACE_S",
+    "Parallel",
+    "ParallelDichotomy",
+    "exact_phase",
+    "parallel_settings",
+    "run_exact_parallel",
+]
+
+logger = logging.getLogger("mixedopt.exact.parallel")
+
+#: the exact methods that run in parallel (the others run in this process)
+PARALLEL_METHODS = ("dichotomy",)
+#: a part lost with its worker is run again this many times; then its pass is given up
+MAX_RETRIES = 1
+#: after the time limit, Ctrl-C or the proof, running parts get this long to report
+STOP_GRACE_S = 1.0
+#: the majority pair graph is built in this many pieces per worker
+GRAPH_PIECES_PER_WORKER = 2
+#: an idle worker's request for work is renewed after this many seconds without an answer
+REWANT_S = 1.0
+
+
+@dataclass(frozen=True)
+class GraphPiece:
+    """Rows of the majority pair graph, computed by one call (:func:`graph_piece`)."""
+
+    rows: np.ndarray = field(compare=False)
+    tau: float
+    attempt: int = 0
+
+    def retry(self) -> GraphPiece:
+        return GraphPiece(self.rows, self.tau, self.attempt + 1)
+
+
+@dataclass
+class _Pass:
+    """One pass (warm-up or main) of one function: parts left, least bound settled."""
+
+    left: int = 0
+    lb: float = math.inf
+    broken: bool = False
+
+    def bound(self) -> float:
+        return self.lb if self.left == 0 and not self.broken else 0.0
+
+
+class ParallelDichotomy(DichotomyBackend):
+    """The dichotomy search run as parts on an executor (see the module docstring).
+
+    Parameters
+    ----------
+    executor : Executor
+        Where the parts run (not closed here).
+    task, graph_task : callable, optional
+        The functions run per part and per graph piece (default
+        :func:`~mixedopt.solvers.dichotomy.parts.run_part` and
+        :func:`~mixedopt.solvers.dichotomy.parts.graph_piece`); a wrapper may inject
+        faults in tests.
+    min_parts : int, default 0
+        Split each function's main pass into at least this many parts before starting
+        (breadth first), instead of only on demand: to measure the sizes of small parts
+        (``scripts/bench_scaling.py``) and to exercise the split in tests.
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        task: Callable[..., PartResult] = run_part,
+        graph_task: Callable[..., Any] = graph_piece,
+        min_parts: int = 0,
+    ) -> None:
+        self.executor = executor
+        self.task = task
+        self.graph_task = graph_task
+        self.min_parts = int(min_parts)
+
+    def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
+        opts = {**DEFAULTS, **ctx.options.native}
+        reason = self.unsupported_reason(problem)
+        if reason is not None:
+            raise ValidationError(reason + ".")
+        search = DichotomySearch(problem, ctx, opts)
+        cells = len(search.uc) * problem.n_samples
+        if cells > float(opts["max_cells"]):
+            raise ValidationError(
+                f"the dichotomy search needs {len(search.uc):,} x {problem.n_samples} cells "
+                f"(more than max_cells={opts['max_cells']:.3g})."
+            )
+        if ctx.best_net is not None:
+            search.offer_net(ctx.best_net)
+        run = _Run(problem, ctx, search, opts, self)
+        with one_blas_thread():
+            run.execute()
+        bound = run.bound()
+        info = {
+            "dichotomies": len(search.uc),
+            "units": search.uc.n_units,
+            "functions": len(search.functions),
+            "parallel": run.stats(),
+        }
+        if ctx.best_net is not None and ctx.best_key is not None and bound >= ctx.best_key[0]:
+            return RawResult("optimal", bound=float(ctx.best_key[0]), info=info)
+        return RawResult("limit", bound=bound if bound > 0 else None, info=info)
+
+
+class _Run:
+    """The driver of one parallel search: plan, dispatch, collect, bound."""
+
+    def __init__(
+        self,
+        problem: TrainingProblem,
+        ctx: SolveContext,
+        search: DichotomySearch,
+        opts: dict[str, Any],
+        backend: ParallelDichotomy,
+    ) -> None:
+        self.problem, self.ctx, self.search, self.opts = problem, ctx, search, opts
+        self.ex = backend.executor
+        self.task, self.graph_task = backend.task, backend.graph_task
+        self.min_parts = backend.min_parts
+        self.n = search.n
+        self.queue: deque[Part | GraphPiece] = deque()
+        self.running: dict[Any, Part | GraphPiece] = {}
+        self.passes: dict[tuple[int, bool], _Pass] = {}
+        self.functions = [search.branch_order(f) for f in search.functions]
+        self.cap = math.inf
+        self.graph_pieces: list[GraphRows] = []
+        self.graph_left = 0
+        self.graph_state = "none"  # none | building | ready | failed
+        self.graph_refs: dict[bool, Any] = {}
+        self.board: Any = None
+        self.wanted = 0
+        self.t_want = 0.0
+        self.counts = {
+            "parts": 0,
+            "yields": 0,
+            "splits": 0,
+            "lost": 0,
+            "retried": 0,
+            "given_up": 0,
+            "graph_pieces": 0,
+            "pruned": 0,
+        }
+        self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.sizes: list[float] = []
+        self.t_graph = 0.0
+
+    # ------------------------------------------------------------------ plan
+    def plan(self) -> None:
+        s = self.search
+        frac = float(self.opts["warmup"])
+        if 0 < frac < 1 and math.isfinite(s.best) and s.best >= 4:
+            self.cap = math.floor(frac * s.best)
+        for warm in (True, False) if math.isfinite(self.cap) else (False,):
+            for fi, f in enumerate(self.functions):
+                self.passes[(fi, warm)] = _Pass(left=1)
+                self.queue.append(Part(fi, f, cap=self.cap if warm else math.inf))
+        if self.min_parts > 1:
+            self.split_all(self.min_parts)
+        if any(is_majority(f) for f in self.functions):
+            rows = s.graph_rows()
+            if rows is not None:
+                tau = s.tau()
+                k = max(1, GRAPH_PIECES_PER_WORKER * self.ex.n_workers)
+                # pieces of about equal work: a row u costs its n - u columns
+                cost = np.cumsum(self.n - rows.astype(np.float64))
+                cuts = np.searchsorted(cost, cost[-1] * np.arange(1, k) / k) if len(rows) else []
+                for piece in np.split(rows, np.unique(cuts)):
+                    if len(piece):
+                        self.queue.appendleft(GraphPiece(piece, tau))
+                        self.graph_left += 1
+                self.graph_state = "building" if self.graph_left else "none"
+                self.t_graph = time.perf_counter()
+
+    def split_all(self, k: int) -> None:
+        """Split every main-pass part, round by round, until each function has at least
+        ``k`` parts or none can be split."""
+        while True:
+            out: deque[Part | GraphPiece] = deque()
+            changed = False
+            for item in self.queue:
+                if (
+                    isinstance(item, Part)
+                    and not math.isfinite(item.cap)
+                    and self.passes[(item.fi, False)].left < k
+                    and item.splittable(self.n)
+                ):
+                    pieces = item.split(self.n)
+                    self.passes[(item.fi, False)].left += len(pieces) - 1
+                    self.counts["splits"] += 1
+                    out.extend(pieces)
+                    changed = changed or len(pieces) > 1
+                else:
+                    out.append(item)
+            self.queue = out
+            if not changed:
+                return
+
+    # ------------------------------------------------------------------ run
+    def execute(self) -> None:
+        ctx = self.ctx
+        self.plan()
+        self.state_ref = self.ex.put(self.search.state)
+        self.problem_ref = self.ex.put(self.problem)
+        self.board = self.ex.incumbent(self.best(), ctx.best_net)
+        try:
+            while not ctx.stop_requested and not self.proven():
+                self.dispatch()
+                if not self.running:
+                    break  # nothing left to run
+                left = ctx.time_left()
+                timeout = 0.5 if left is None else min(0.5, left)
+                done, _ = self.ex.wait_any(list(self.running), timeout=timeout)
+                for fut in done:
+                    self.collect(fut)
+        except KeyboardInterrupt:
+            logger.info("parallel dichotomy: interrupted, collecting the parts")
+            ctx.interrupted = True
+        finally:
+            self.finish()
+
+    def best(self) -> float:
+        ctx = self.ctx
+        return float(ctx.best_key[0]) if ctx.best_net is not None and ctx.best_key else math.inf
+
+    def ready(self, item: Part | GraphPiece) -> bool:
+        if isinstance(item, GraphPiece):
+            return True
+        return not (is_majority(item.f) and self.graph_state == "building")
+
+    def dispatch(self) -> None:
+        free = self.ex.n_workers - len(self.running)
+        self.drop_pruned()
+        if free > 1:
+            self.split_for(free)
+        while free > 0:
+            item = next((it for it in self.queue if self.ready(it)), None)
+            if item is None:
+                break
+            self.queue.remove(item)
+            self.submit(item)
+            free -= 1
+        ready_left = sum(1 for it in self.queue if self.ready(it))
+        wanted = max(0, free - ready_left) if self.running else 0
+        now = time.perf_counter()
+        # a request a part claimed but could not honour (it ended first) is renewed
+        if wanted != self.wanted or (wanted and now - self.t_want > REWANT_S):
+            self.wanted, self.t_want = wanted, now
+            self._board("want", wanted)
+
+    def drop_pruned(self) -> None:
+        """Parts of a function already proven unable to beat the incumbent are settled
+        without running (as the sequential search skips such a function)."""
+        best = self.best()
+        keep: deque[Part | GraphPiece] = deque()
+        for item in self.queue:
+            if isinstance(item, Part):
+                fb = self.function_bound(item.fi)
+                if fb >= best:
+                    ps = self.passes[(item.fi, math.isfinite(item.cap))]
+                    ps.left -= 1
+                    ps.lb = min(ps.lb, fb)
+                    self.counts["pruned"] += 1
+                    continue
+            keep.append(item)
+        self.queue = keep
+
+    def split_for(self, free: int) -> None:
+        """Split ready parts until every free worker can get one."""
+        while True:
+            ready = [it for it in self.queue if self.ready(it)]
+            if len(ready) >= free:
+                return
+            part = next(
+                (it for it in ready if isinstance(it, Part) and it.splittable(self.n)), None
+            )
+            if part is None:
+                return
+            pieces = part.split(self.n)
+            i = self.queue.index(part)
+            del self.queue[i]
+            for p in reversed(pieces):
+                self.queue.insert(i, p)
+            self.passes[(part.fi, math.isfinite(part.cap))].left += len(pieces) - 1
+            self.counts["splits"] += 1
+
+    def submit(self, item: Part | GraphPiece) -> None:
+        left = self.ctx.time_left()
+        if isinstance(item, GraphPiece):
+            fut = self.ex.submit(
+                self.graph_task,
+                self.problem_ref,
+                self.state_ref,
+                item.rows,
+                item.tau,
+                self.board,
+                left,
+                self.opts,
+            )
+        else:
+            graph: Any = None
+            if is_majority(item.f):
+                warm = math.isfinite(item.cap)
+                if self.graph_state == "ready":
+                    graph = self.graph_refs[warm]
+                elif self.graph_state == "failed":
+                    graph = True  # build it in the part (slower, as sound)
+            fut = self.ex.submit(
+                self.task,
+                self.problem_ref,
+                self.state_ref,
+                item,
+                self.board,
+                left,
+                self.opts,
+                graph,
+            )
+            self.counts["parts"] += 1
+        self.running[fut] = item
+
+    # ------------------------------------------------------------------ results
+    def collect(self, fut: Any) -> None:
+        item = self.running.pop(fut)
+        try:
+            res = self.ex.result(fut)
+        except WorkerLost as exc:
+            self.counts["lost"] += 1
+            if item.attempt < MAX_RETRIES:
+                logger.warning("parallel dichotomy: %s; running its part again", exc)
+                self.counts["retried"] += 1
+                self.queue.appendleft(item.retry())
+            else:
+                logger.warning(
+                    "parallel dichotomy: %s again; giving the part up (no proof for it)", exc
+                )
+                self.counts["given_up"] += 1
+                self.give_up(item)
+            return
+        if isinstance(item, GraphPiece):
+            self.graph_done(item, res)
+        else:
+            self.part_done(res)
+
+    def give_up(self, item: Part | GraphPiece) -> None:
+        if isinstance(item, GraphPiece):
+            self.graph_done(item, None)
+            return
+        ps = self.passes[(item.fi, math.isfinite(item.cap))]
+        ps.left -= 1
+        ps.broken = True
+
+    def graph_done(self, item: GraphPiece, res: Any) -> None:
+        self.counts["graph_pieces"] += 1
+        self.graph_left -= 1
+        if self.graph_state != "building":
+            return
+        if res is None:
+            self.graph_state = "failed"
+            self.graph_pieces = []
+            return
+        self.graph_pieces.append(res)
+        self.cpu["graph"] = self.cpu.get("graph", 0.0) + res.cpu
+        if self.graph_left == 0:
+            pieces = sorted(self.graph_pieces, key=lambda p: int(p.rows[0]))
+            graph: PairGraph = assemble_graph(self.n, [p.edges() for p in pieces])
+            self.graph_pieces = []
+            self.graph_refs[False] = self.ex.put(graph)
+            if math.isfinite(self.cap):
+                self.graph_refs[True] = self.ex.put(filter_graph(graph, self.cap))
+            self.graph_state = "ready"
+            self.t_graph = time.perf_counter() - self.t_graph
+            logger.debug(
+                "parallel dichotomy: pair graph of %d edges in %.2f s", len(graph[1]), self.t_graph
+            )
+
+    def part_done(self, res: PartResult) -> None:
+        part = res.part
+        name = part.f.name()
+        self.seconds[name] = self.seconds.get(name, 0.0) + res.seconds
+        self.cpu[name] = self.cpu.get(name, 0.0) + res.cpu
+        self.sizes.append(res.cpu)
+        if res.net is not None:
+            self.ctx.incumbent(res.net, source="dichotomy", message=name)
+        ps = self.passes[(part.fi, math.isfinite(part.cap))]
+        ps.left -= 1
+        if res.settled:
+            ps.lb = min(ps.lb, res.lb)
+        for r in reversed(res.remainder):
+            ps.left += 1
+            self.queue.appendleft(r)
+        if res.yielded:
+            self.counts["yields"] += 1
+        b = self.bound()
+        if b > 0:
+            self.ctx.bound(b, source="dichotomy")
+
+    # ------------------------------------------------------------------ bounds
+    def function_bound(self, fi: int) -> float:
+        """Least errors of any net of function ``fi`` that is proven (0: nothing yet)."""
+        return max(
+            (ps.bound() for (i, _), ps in self.passes.items() if i == fi),
+            default=0.0,
+        )
+
+    def bound(self) -> float:
+        """Proven lower bound on the errors of every net (at most the incumbent's)."""
+        lbs = [self.function_bound(fi) for fi in range(len(self.functions))]
+        return float(min([*lbs, self.best()]))
+
+    def proven(self) -> bool:
+        best = self.best()
+        return math.isfinite(best) and self.bound() >= best
+
+    # ------------------------------------------------------------------ end
+    def _board(self, method: str, *args: Any) -> Any:
+        if self.board is None:
+            return None
+        try:
+            return getattr(self.board, method)(*args)
+        except Exception:
+            logger.warning("parallel dichotomy: the shared incumbent is gone", exc_info=True)
+            self.board = None
+            return None
+
+    def finish(self) -> None:
+        """Stop every part, collect what they report within :data:`STOP_GRACE_S`, cancel
+        the rest, and take the shared incumbent's net (a part may have shared it and
+        died)."""
+        self._board("stop")
+        end = time.perf_counter() + STOP_GRACE_S
+        try:
+            while self.running and time.perf_counter() < end:
+                done, _ = self.ex.wait_any(
+                    list(self.running), timeout=max(0.0, end - time.perf_counter())
+                )
+                for fut in done:
+                    self.collect(fut)
+        except KeyboardInterrupt:
+            self.ctx.interrupted = True
+        for fut in list(self.running):
+            self.ex.cancel(fut)
+        self.running.clear()
+        got = self._board("get")
+        if got is not None and got[1] is not None and isinstance(got[1], ThresholdNet):
+            self.ctx.incumbent(got[1], source="dichotomy", message="shared", emit=True)
+        b = self.bound()
+        if b > 0:
+            self.ctx.bound(b, source="dichotomy")
+
+    def stats(self) -> dict[str, Any]:
+        names = [f.name() for f in self.functions]
+        return {
+            "executor": self.ex.name,
+            "workers": self.ex.n_workers,
+            **self.counts,
+            "graph_seconds": round(self.t_graph, 3) if self.graph_state == "ready" else None,
+            "part_seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "part_cpu": {k: round(v, 3) for k, v in self.cpu.items()},
+            "cpu": round(sum(self.cpu.values()), 3),
+            "bounds": {n: self.function_bound(fi) for fi, n in enumerate(names)},
+        }
+
+
+def run_exact_parallel(
+    problem: TrainingProblem,
+    ctx: SolveContext,
+    method: str,
+    hint: ThresholdNet | None,
+    native: dict[str, Any],
+    executor: Executor,
+) -> SolveResult | None:
+    """The engine's exact phase for ``method`` (one of :data:`PARALLEL_METHODS`) on
+    ``executor``, hinted with ``hint``, with the time the run has left; the parallel twin
+    of :func:`mixedopt.exact.phases.run_exact`. None (skipped, logged) when too little time
+    is left."""
+    if method not in PARALLEL_METHODS:
+        raise ValidationError(
+            f"method={method!r} has no parallel search; parallel: {', '.join(PARALLEL_METHODS)}."
+        )
+    run, left = phase_budget(ctx, f"exact ({method}, parallel)")
+    if not run:
+        return None
+    fwd = Forwarder(ctx, method)
+    cb = ctx.options.log_callback
+    res = ParallelDichotomy(executor).solve(
+        problem,
+        time_limit=left,
+        seed=ctx.seed,
+        threads=ctx.threads,
+        warm_start=hint,
+        log_callback=None if cb is None else NativeLog(cb),
+        incumbent_callback=fwd,
+        method=method,
+        **native,
+    )
+    merge(ctx, res, fwd)
+    return res
+
+
+# --------------------------------------------------------------------------- engine hook
+@dataclass
+class Parallel:
+    """How :func:`~mixedopt.exact.engine.train_exact` runs its exact phase in parallel
+    (:func:`parallel_settings`); ``note`` records what happened, for ``info["parallel"]``."""
+
+    executor: Executor | str
+    n_jobs: int
+    address: str | None = None
+    note: str | None = None
+
+    def open(self) -> tuple[Executor, bool]:
+        """The executor, and whether it was made here (then the caller closes it)."""
+        if isinstance(self.executor, Executor):
+            return self.executor, False
+        return get_executor(self.executor, n_jobs=self.n_jobs, address=self.address), True
+
+
+def parallel_settings(executor: Any, n_jobs: Any, address: Any) -> Parallel | None:
+    """Validate ``executor`` / ``n_jobs`` / ``address`` of :func:`train_exact`: None for the
+    sequential engine (one job, no executor: nothing changes and Ray is never imported),
+    else the :class:`Parallel` settings. An :class:`~mixedopt.executors.Executor` instance
+    is used as given (its own worker count; it is not closed). A missing Ray raises
+    :class:`~mixedopt.errors.SolverUnavailableError` naming the extra, before any work.
+
+    >>> parallel_settings(None, 1, None) is None
+    True
+    >>> parallel_settings("serial", 1, None) is None
+    True
+    """
+    if isinstance(executor, Executor):
+        if address is not None:
+            raise ValidationError(
+                "address= names a Ray cluster to start an executor on; it does not apply to "
+                "an executor passed in (create that one with the address instead)."
+            )
+        return Parallel(executor, executor.n_workers)
+    if executor is not None and not isinstance(executor, str):
+        raise ValidationError(
+            "executor must be 'serial', 'ray', None or a mixedopt.executors.Executor, got "
+            f"{type(executor).__name__}."
+        )
+    name = resolve_executor(executor, n_jobs, address)
+    if name == "serial":
+        return None
+    check_available(name)
+    return Parallel(name, check_n_jobs(n_jobs), address)
+
+
+def exact_phase(
+    problem: TrainingProblem,
+    ctx: SolveContext,
+    backend: str,
+    method: str,
+    hint: ThresholdNet | None,
+    native: dict[str, Any],
+    parallel: Parallel | None,
+) -> SolveResult | None:
+    """The engine's exact phase: :func:`run_exact_parallel` when ``parallel`` is set and
+    ``method`` has a parallel search, else :func:`~mixedopt.exact.phases.run_exact` (the
+    reason is kept in ``parallel.note``)."""
+    if parallel is None:
+        return run_exact(problem, ctx, backend, method, hint, native)
+    if method not in PARALLEL_METHODS:
+        parallel.note = (
+            f"the exact phase ({method}) has no parallel search (only "
+            f"{', '.join(PARALLEL_METHODS)}): it ran in this process"
+        )
+        logger.info("parallel: %s", parallel.note)
+        return run_exact(problem, ctx, backend, method, hint, native)
+    ex, own = parallel.open()
+    try:
+        return run_exact_parallel(problem, ctx, method, hint, native, ex)
+    finally:
+        if own:
+            ex.close()
