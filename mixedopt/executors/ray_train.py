@@ -8,17 +8,13 @@ Ray (or a Ray without its ``train`` extra) ends with one clear error naming
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 from mixedopt.errors import SolverUnavailableError
-from mixedopt.executors.ray_backend import EXTRA_HINT, require_ray
+from mixedopt.executors.ray_backend import EXTRA_HINT, RayExecutor, require_ray
 
 __all__ = ["RayTrainModules", "connect", "require_ray_train"]
-
-logger = logging.getLogger("mixedopt.executors")
 
 
 @dataclass(frozen=True)
@@ -71,28 +67,17 @@ def require_ray_train() -> RayTrainModules:
     return RayTrainModules(ray=ray, train=train, torch=train_torch, queue=queue)
 
 
-def connect(mods: RayTrainModules, *, address: str | None, num_cpus: int | None = None) -> bool:
-    """Connect this process to Ray: the cluster at ``address``, the one it is already
-    connected to, or a new local one with ``num_cpus`` CPUs.
+def connect(*, address: str | None, num_cpus: int) -> RayExecutor:
+    """Connect this process to Ray, as :class:`~mixedopt.executors.ray_backend.RayExecutor`
+    does: the cluster at ``address``, the one this process is already connected to, or a
+    new local one with ``num_cpus`` CPUs.
 
     Returns
     -------
-    bool
-        True when a local cluster was started here (the caller shuts it down with
-        ``mods.ray.shutdown()``).
+    RayExecutor
+        Holds the connection: its ``close()`` shuts down a local cluster it started and
+        leaves any other running.
     """
-    ray = mods.ray
-    if ray.is_initialized():
-        return False
-    kwargs: dict[str, Any] = {
-        "include_dashboard": False,
-        "log_to_driver": False,
-        "logging_level": logging.WARNING,
-    }
-    if address is not None:
-        ray.init(address=address, **kwargs)
-        logger.info("ray: connected to %s", address)
-        return False
-    ray.init(num_cpus=num_cpus, **kwargs)
-    logger.info("ray: started a local cluster (%s CPUs)", num_cpus)
-    return True
+    ex = RayExecutor(n_jobs=num_cpus, address=address)
+    ex.ray()
+    return ex

@@ -132,7 +132,7 @@ def fit_ray(
             "total batch over the workers)."
         )
     mods = require_ray_train()
-    started = connect(mods, address=address, num_cpus=num_workers * cpus_per_worker)
+    cluster = connect(address=address, num_cpus=num_workers * cpus_per_worker)
     tmp = None
     if storage_path is None and address is None:
         tmp = tempfile.mkdtemp(prefix="mixedopt-raytrain-")
@@ -140,8 +140,7 @@ def fit_ray(
     try:
         return _run(mods, cfg, data, callback, num_workers, use_gpu, cpus_per_worker, storage_path)
     finally:
-        if started:
-            mods.ray.shutdown()
+        cluster.close()  # shuts down a local cluster started here, nothing else
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -45,14 +45,13 @@ def ray_up():
     pytest.importorskip("ray.train", reason="Ray Train is not installed (mixedopt[ray])")
     from mixedopt.executors.ray_train import connect, require_ray_train
 
-    mods = require_ray_train()
+    require_ray_train()
     try:
-        started = connect(mods, address=None, num_cpus=2)
+        cluster = connect(address=None, num_cpus=2)
     except Exception as exc:  # pragma: no cover - sandboxes without shared memory / ports
         pytest.skip(f"a local Ray cluster cannot start here: {exc}")
-    yield mods
-    if started:
-        mods.ray.shutdown()
+    yield cluster
+    cluster.close()
 
 
 def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
