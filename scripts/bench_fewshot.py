@@ -53,9 +53,11 @@ import _cells  # noqa: E402
 import mixedopt as mo  # noqa: E402
 from mixedopt.files import atomic_write_text  # noqa: E402
 
-ROWS = ("single", "ovo", "sste", "logreg")
+ROWS = ("single", "single_noinit", "single_lex", "ovo", "sste", "logreg")
 LABELS = {
-    "single": "mixedopt single 784-16-10 ternary (exact)",
+    "single": "mixedopt single 784-16-10 ternary (exact), defaults",
+    "single_noinit": "mixedopt single, init=None (the engine's own start, before issue 13)",
+    "single_lex": "mixedopt single, objective='errors,margin,weights' (BeMi's order)",
     "ovo": "mixedopt ovo ensemble, 45 x 784-16-1 ternary (exact)",
     "sste": "SSTE sign MLP 784-16-10, real weights (mixedopt.torch)",
     "logreg": "logistic regression (scikit-learn)",
@@ -79,9 +81,9 @@ def _stages(res: Any) -> list[dict[str, Any]]:
     ]
 
 
-def run_single(Xtr, ytr, Xte, yte, seed, time_limit):
+def run_single(Xtr, ytr, Xte, yte, seed, time_limit, **params):
     clf = mo.ExactThresholdClassifier(
-        hidden=(16,), weights="ternary", time_limit=time_limit, random_state=seed
+        hidden=(16,), weights="ternary", time_limit=time_limit, random_state=seed, **params
     )
     t = time.perf_counter()
     with warnings.catch_warnings():
@@ -96,7 +98,8 @@ def run_single(Xtr, ytr, Xte, yte, seed, time_limit):
         "status": res.status.value,
         "objective": res.objective,
         "bound": res.bound,
-        "stages": _stages(res),
+        "phases": _stages(res),
+        "stages": res.info.get("stages"),
         "nonzero": _nonzero_net(clf.net_),
     }
 
@@ -186,6 +189,10 @@ def run_cell(n, s, r, tl, etl, epochs):
     Xtr, Xte, ytr, yte = mo.datasets.few_shot_split(X, y, per_class=n, seed=s)
     if r == "single":
         out = run_single(Xtr, ytr, Xte, yte, s, tl)
+    elif r == "single_noinit":
+        out = run_single(Xtr, ytr, Xte, yte, s, tl, init=None)
+    elif r == "single_lex":
+        out = run_single(Xtr, ytr, Xte, yte, s, tl, objective="errors,margin,weights")
     elif r == "ovo":
         out = run_ovo(Xtr, ytr, Xte, yte, s, etl)
     elif r == "sste":
@@ -199,6 +206,7 @@ def run_cell(n, s, r, tl, etl, epochs):
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     acc = np.array([r["test_acc"] for r in runs])
     return {
+        "test_acc_mean": float(np.mean(acc)),
         "test_acc_median": float(np.median(acc)),
         "test_acc_min": float(acc.min()),
         "test_acc_max": float(acc.max()),
@@ -210,13 +218,17 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _status_text(row: str, runs: list[dict[str, Any]]) -> str:
-    if row == "single":
+    if row.startswith("single"):
         parts = []
         for r in runs:
-            st = "; ".join(
-                f"{s['phase']} {s['status']} {s['objective']}/{s['bound']}" for s in r["stages"]
+            ph = "; ".join(
+                f"{s['phase']} {s['status']} {s['objective']}/{s['bound']}" for s in r["phases"]
             )
-            parts.append(f"{r['status']} ({st})")
+            st = "; ".join(
+                f"{s['criterion']} {s['value']}/{s['bound']} ({s['bound_kind']}, {s['status']})"
+                for s in (r.get("stages") or [])
+            )
+            parts.append(f"{r['status']} [stages: {st}] (phases: {ph})")
         return " · ".join(parts)
     if row == "ovo":
         return " · ".join(
@@ -249,28 +261,30 @@ def render(payload: dict[str, Any]) -> str:
         f"{' --quick' if a['quick'] else ''}` in {payload['wall_s']:.0f} s.",
         "",
         *([note, ""] if note else []),
-        "| n/class | method | test acc (median) | range over seeds | train acc "
+        "| n/class | method | test acc (mean) | (median) | range over seeds | train acc "
         "| fit s (median) | non-zero weights |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for n, rows in payload["results"].items():
         for row, d in rows.items():
             s = d["summary"]
             lines.append(
-                f"| {n} | {LABELS[row]} | {s['test_acc_median']:.3f} | "
+                f"| {n} | {LABELS[row]} | {s['test_acc_mean']:.3f} | {s['test_acc_median']:.3f} | "
                 f"{s['test_acc_min']:.3f}–{s['test_acc_max']:.3f} | {s['train_acc_median']:.3f} | "
                 f"{s['fit_s_median']:.1f} | {s['nonzero_median']:.0f} |"
             )
         for name, v in ANCHORS.get(int(n), {}).items():
-            lines.append(f"| {n} | anchor: {name} (published) | {v:.3f} | | | | |")
+            lines.append(f"| {n} | anchor: {name} (published) | {v:.3f} | | | | | |")
     lines += ["", "## Solve statuses (per seed)", ""]
     lines.append(
-        "Single net: final status, then per stage `phase status objective/bound` "
-        "(objective `errors` unless the default changes). Ensemble: pairwise statuses."
+        "Single nets: final status; per criterion of the objective `value/bound (bound kind, "
+        "stage status)` (`result.info['stages']`: a later stage is optimal only when the whole "
+        "order is proven; otherwise its bound is the trivial one of its range); then per "
+        "engine phase `phase status objective/bound`. Ensemble: pairwise statuses."
     )
     lines.append("")
     for n, rows in payload["results"].items():
-        for row in ("single", "ovo"):
+        for row in ("single", "single_noinit", "single_lex", "ovo"):
             if row in rows:
                 lines.append(f"* {n}/class, {row}: {_status_text(row, rows[row]['runs'])}")
     lines.append("")

@@ -186,6 +186,7 @@ def finalize(
         net, values = None, None  # a best-effort net would contradict the verdict
     if values is not None and status.has_solution:
         info["objectives"] = {c: values[c] for c in problem.objective}
+        info["stages"] = _stages(problem, values, status, true_obj, bound, proves_optimality)
     n_err = None if values is None else int(values["errors"])
     targets = (
         [] if net is None else [np.asarray(a, dtype=np.int8) for a in problem.activations(net)]
@@ -215,6 +216,51 @@ def finalize(
         log=ctx.log,
         info=info,
     )
+
+
+def _stages(
+    problem: TrainingProblem,
+    values: Mapping[str, float],
+    status: Status,
+    true_obj: float | None,
+    bound: float | None,
+    proves_optimality: bool,
+) -> list[dict[str, Any]]:
+    """One record per criterion of the (lexicographic) objective, in order.
+
+    ``criterion``, ``value`` (true, of the returned net), ``bound`` (proven: for the primary
+    criterion the run's bound; for a later one its value when the whole order is proven,
+    else the trivial bound of its range: 0 errors, 0 weights,
+    :meth:`~TrainingProblem.margin_range` for the margin), ``bound_kind`` (``"proven"``,
+    ``"trivial"``, ``"none"``) and ``status`` (``"optimal"`` only when the bound meets the value).
+    """
+    out: list[dict[str, Any]] = []
+    for i, c in enumerate(problem.objective):
+        v = values[c]
+        if i == 0 and c == "errors" and (b0 := 0.0) is not None and _close(v, b0):
+            # zero errors: the trivial bound is a proof, whoever found the net
+            b, closed = (bound if bound is not None else b0), True
+            kind = "proven" if bound is not None else "trivial"
+        elif i == 0:
+            b = bound
+            closed = proves_optimality and b is not None and true_obj is not None and _close(v, b)
+            kind = "proven" if b is not None else "none"
+        elif status is Status.OPTIMAL:
+            b, closed, kind = v, True, "proven"
+        else:
+            b = problem.margin_range() if c == "margin" else 0.0
+            closed = _close(v, b)
+            kind = "trivial"
+        out.append(
+            {
+                "criterion": c,
+                "value": v,
+                "bound": None if b is None else float(b),
+                "bound_kind": kind,
+                "status": "optimal" if closed else "feasible",
+            }
+        )
+    return out
 
 
 def _close(a: float, b: float) -> bool:
