@@ -47,7 +47,7 @@ UNIT_C = 0.1
 #: fractions of a unit's positive (negative) real weights kept as ``+1`` (``-1``) that the
 #: rounding tries, independently for both signs (this moves the unit's threshold even when
 #: the bias domain is ``{-1, 0, 1}``)
-KEEP_FRACTIONS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
+KEEP_FRACTIONS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 #: random code matrices drawn; the one with the largest least Hamming distance between code
 #: words is kept (ties: the first)
 CODE_TRIES = 200
@@ -116,7 +116,7 @@ def _round_unit(
     out = (np.zeros_like(w, dtype=np.int64), int(bvals[np.argmin(np.abs(bvals))]))
 
     def scaled(mags: np.ndarray, frac: float) -> float:
-        if mags.size == 0:
+        if mags.size == 0 or frac == 0:  # no weight of this sign (both: a constant unit)
             return 0.0
         k = max(1, round(frac * mags.size))
         # the k-th largest magnitude rounds to 1 (just above 0.5 after scaling), the largest
