@@ -226,7 +226,12 @@ def test_engine_runs_the_parallel_phase_on_a_given_executor():
     assert seq.objective == par.objective
     assert par.info["parallel"]["executor"] == "serial"
     assert "parallel" not in seq.info
-    assert par.method == seq.method  # auto:heuristic+dichotomy
+    assert par.method == seq.method == "auto:heuristic+dichotomy"
+    assert [ph["phase"] for ph in par.info["phases"]] == ["heuristic", "dichotomy"]
+    # a method without a parallel search runs in this process, and says so
+    kw["time_limit"] = 2
+    mono = mo.train_exact(X, y, **kw, method="monolithic", executor=SerialExecutor())
+    assert "no parallel search" in mono.info["parallel"]["note"]
 
 
 def test_time_limit_holds_on_the_parallel_path():

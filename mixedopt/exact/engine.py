@@ -48,7 +48,7 @@ from typing import Any
 
 from mixedopt.errors import ValidationError
 from mixedopt.exact.certificate import certificate, certificate_after_run
-from mixedopt.exact.parallel import exact_phase, parallel_settings
+from mixedopt.exact.parallel import exact_phase, overlapped_phases, parallel_settings
 from mixedopt.exact.phases import (
     HEURISTIC,
     Forwarder,
@@ -325,12 +325,22 @@ def solve_problem(
             hint = warm_start
             if method == "auto":
                 budget = heuristic_budget(problem, time_limit)
-                heur = run_heuristic(problem, ctx, budget) if be.auto_heuristic else None
+                both = None  # on workers, the local search runs beside the parallel search
+                if parallel is not None and be.auto_heuristic:
+                    first = _auto_exact_method(problem, backend, native, ctx.time_left())
+                    both = overlapped_phases(problem, ctx, first, budget, native, parallel)
+                heur = None
+                if both is None and be.auto_heuristic:
+                    heur = run_heuristic(problem, ctx, budget)
                 if heur is not None:
                     phases.append(phase_info("heuristic", heur))
                     if ctx.best_net is not None:
                         hint = ctx.best_net
-                if _settled(problem, ctx) or ctx.interrupted:
+                if both is not None:
+                    heur, exact = both
+                    phases += [phase_info("heuristic", heur), phase_info(first, exact)]
+                    label = f"auto:heuristic+{first}" if heur is not None else f"auto:{first}"
+                elif _settled(problem, ctx) or ctx.interrupted:
                     label = "auto:heuristic"
                 else:
                     sub = _auto_exact_method(problem, backend, native, ctx.time_left())

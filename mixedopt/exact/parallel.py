@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from mixedopt.errors import ValidationError
-from mixedopt.exact.phases import Forwarder, merge, phase_budget, run_exact
+from mixedopt.exact.phases import Forwarder, merge, phase_budget, run_exact, run_heuristic
 from mixedopt.executors import (
     Executor,
     WorkerLost,
@@ -71,10 +71,10 @@ from mixedopt.executors import (
 )
 from mixedopt.network import ThresholdNet
 from mixedopt.problems.training import TrainingProblem
-from mixedopt.result import SolveResult
-from mixedopt.solvers.base import NativeLog, RawResult, SolveContext
+from mixedopt.result import Progress, SolveResult
+from mixedopt.solvers.base import NativeLog, RawResult, SolveContext, SolveOptions
 from mixedopt.solvers.dichotomy import DEFAULTS, DichotomyBackend
-from mixedopt.solvers.dichotomy.functions import is_majority
+from mixedopt.solvers.dichotomy.functions import CanonicalFunction, is_majority
 from mixedopt.solvers.dichotomy.parts import (
     GraphRows,
     Part,
@@ -97,6 +97,7 @@ __all__ = [
     "Parallel",
     "ParallelDichotomy",
     "exact_phase",
+    "overlapped_phases",
     "parallel_settings",
     "run_exact_parallel",
 ]
@@ -113,6 +114,10 @@ STOP_GRACE_S = 1.0
 GRAPH_PIECES_PER_WORKER = 2
 #: an idle worker's request for work is renewed after this many seconds without an answer
 REWANT_S = 1.0
+#: with the local search on a worker (``method="auto"``), the search is planned once the
+#: local search has run this share of its budget: by then it has usually found its best
+#: net (d = 4, m = 800: within 1.1 s of its 8 s), so the threshold is tight from the start
+OVERLAP_WAIT_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,37 @@ class GraphPiece:
 
     def retry(self) -> GraphPiece:
         return GraphPiece(self.rows, self.tau, self.attempt + 1)
+
+
+@dataclass(frozen=True)
+class HeuristicRun:
+    """The engine's local search run on a worker (:func:`heuristic_task`)."""
+
+    budget: float
+
+
+def heuristic_task(
+    problem: TrainingProblem,
+    budget: float,
+    seed: int,
+    warm_start: ThresholdNet | None,
+    board: Any,
+) -> SolveResult | None:
+    """The engine's heuristic phase (:func:`~mixedopt.exact.phases.run_heuristic`, its
+    stall rule included) on a worker, offering the error count of every improvement to
+    ``board`` as it is found (the net comes back with the result)."""
+
+    def share(ev: Progress) -> None:
+        if ev.objective is not None and ev.message != "bound":
+            try:
+                board.offer(float(ev.objective))
+            except Exception:  # the board is gone: the result still comes back
+                logger.debug("heuristic: could not share an incumbent", exc_info=True)
+
+    options = SolveOptions(seed=seed, warm_start=warm_start, incumbent_callback=share)
+    ctx = SolveContext(problem, options, source="heuristic")
+    with one_blas_thread():
+        return run_heuristic(problem, ctx, budget)
 
 
 @dataclass
@@ -155,6 +191,14 @@ class ParallelDichotomy(DichotomyBackend):
         Split each function's main pass into at least this many parts before starting
         (breadth first), instead of only on demand: to measure the sizes of small parts
         (``scripts/bench_scaling.py``) and to exercise the split in tests.
+    slice_s : float, optional
+        Every part hands back the rest of its work after this many seconds (then split
+        like any remainder): parts of about this size, for measuring their sizes.
+    heuristic : (budget, seed), optional
+        First run the engine's local search (its heuristic phase) for ``budget`` seconds
+        on one worker, sharing each improvement's error count, while this process builds
+        the search and the other workers start on it once the local search has run
+        :data:`OVERLAP_WAIT_SHARE` of its budget (``method="auto"`` with ``n_jobs > 1``).
     """
 
     def __init__(
@@ -164,36 +208,40 @@ class ParallelDichotomy(DichotomyBackend):
         task: Callable[..., PartResult] = run_part,
         graph_task: Callable[..., Any] = graph_piece,
         min_parts: int = 0,
+        slice_s: float | None = None,
+        heuristic: tuple[float, int] | None = None,
     ) -> None:
         self.executor = executor
+        self.heuristic = heuristic
+        #: the local search's result when ``heuristic`` ran it (else None)
+        self.heuristic_result: SolveResult | None = None
         self.task = task
         self.graph_task = graph_task
         self.min_parts = int(min_parts)
+        self.slice_s = slice_s
+        #: the calls of the last solve (see ``_Run.log``)
+        self.log: list[dict[str, Any]] = []
 
     def _solve(self, problem: TrainingProblem, ctx: SolveContext) -> RawResult:
+        t0 = time.perf_counter()
         opts = {**DEFAULTS, **ctx.options.native}
         reason = self.unsupported_reason(problem)
         if reason is not None:
             raise ValidationError(reason + ".")
-        search = DichotomySearch(problem, ctx, opts)
-        cells = len(search.uc) * problem.n_samples
-        if cells > float(opts["max_cells"]):
-            raise ValidationError(
-                f"the dichotomy search needs {len(search.uc):,} x {problem.n_samples} cells "
-                f"(more than max_cells={opts['max_cells']:.3g})."
-            )
-        if ctx.best_net is not None:
-            search.offer_net(ctx.best_net)
-        run = _Run(problem, ctx, search, opts, self)
+        run = _Run(problem, ctx, opts, self)
+        self.log = run.log
         with one_blas_thread():
-            run.execute()
+            run.execute(t0)
+        self.heuristic_result = run.heuristic_result
+        search = run.search
         bound = run.bound()
-        info = {
-            "dichotomies": len(search.uc),
-            "units": search.uc.n_units,
-            "functions": len(search.functions),
-            "parallel": run.stats(),
-        }
+        info: dict[str, Any] = {"parallel": run.stats()}
+        if search is not None:
+            info.update(
+                dichotomies=len(search.uc),
+                units=search.uc.n_units,
+                functions=len(search.functions),
+            )
         if ctx.best_net is not None and ctx.best_key is not None and bound >= ctx.best_key[0]:
             return RawResult("optimal", bound=float(ctx.best_key[0]), info=info)
         return RawResult("limit", bound=bound if bound > 0 else None, info=info)
@@ -206,19 +254,26 @@ class _Run:
         self,
         problem: TrainingProblem,
         ctx: SolveContext,
-        search: DichotomySearch,
         opts: dict[str, Any],
         backend: ParallelDichotomy,
     ) -> None:
-        self.problem, self.ctx, self.search, self.opts = problem, ctx, search, opts
+        self.problem, self.ctx, self.opts = problem, ctx, opts
+        self.search: DichotomySearch | None = None
+        self.heuristic = backend.heuristic
+        self.heuristic_result: SolveResult | None = None
+        self.t_heuristic = 0.0
         self.ex = backend.executor
         self.task, self.graph_task = backend.task, backend.graph_task
         self.min_parts = backend.min_parts
-        self.n = search.n
+        self.slice_s = backend.slice_s
+        self.n = 0
+        #: one record per finished call, in the order collected: for the scaling
+        #: projection of ``scripts/bench_scaling.py``
+        self.log: list[dict[str, Any]] = []
         self.queue: deque[Part | GraphPiece] = deque()
-        self.running: dict[Any, Part | GraphPiece] = {}
+        self.running: dict[Any, Part | GraphPiece | HeuristicRun] = {}
         self.passes: dict[tuple[int, bool], _Pass] = {}
-        self.functions = [search.branch_order(f) for f in search.functions]
+        self.functions: list[CanonicalFunction] = []
         self.cap = math.inf
         self.graph_pieces: list[GraphRows] = []
         self.graph_left = 0
@@ -239,12 +294,16 @@ class _Run:
         }
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
-        self.sizes: list[float] = []
+        self.t_setup = self.t_assemble = 0.0
+        self.n_edges = 0
         self.t_graph = 0.0
 
     # ------------------------------------------------------------------ plan
     def plan(self) -> None:
         s = self.search
+        assert s is not None
+        self.n = s.n
+        self.functions = [s.branch_order(f) for f in s.functions]
         frac = float(self.opts["warmup"])
         if 0 < frac < 1 and math.isfinite(s.best) and s.best >= 4:
             self.cap = math.floor(frac * s.best)
@@ -294,13 +353,32 @@ class _Run:
                 return
 
     # ------------------------------------------------------------------ run
-    def execute(self) -> None:
+    def execute(self, t0: float) -> None:
         ctx = self.ctx
-        self.plan()
-        self.state_ref = self.ex.put(self.search.state)
-        self.problem_ref = self.ex.put(self.problem)
-        self.board = self.ex.incumbent(self.best(), ctx.best_net)
         try:
+            self.problem_ref = self.ex.put(self.problem)
+            self.board = self.ex.incumbent(self.best(), ctx.best_net)
+            if self.heuristic is not None:
+                self.start_heuristic()
+            search = DichotomySearch(self.problem, ctx, self.opts)  # while it runs
+            self.search = search
+            cells = len(search.uc) * self.problem.n_samples
+            if cells > float(self.opts["max_cells"]):
+                raise ValidationError(
+                    f"the dichotomy search needs {len(search.uc):,} x "
+                    f"{self.problem.n_samples} cells (more than "
+                    f"max_cells={self.opts['max_cells']:.3g})."
+                )
+            if ctx.best_net is not None:
+                search.offer_net(ctx.best_net)
+            if self.heuristic is not None:
+                self.await_heuristic()
+                got = self._board("poll")
+                if got is not None:
+                    search.best = min(search.best, float(got[0]))
+            self.plan()
+            self.state_ref = self.ex.put(search.state)
+            self.t_setup = time.perf_counter() - t0
             while not ctx.stop_requested and not self.proven():
                 self.dispatch()
                 if not self.running:
@@ -315,6 +393,44 @@ class _Run:
             ctx.interrupted = True
         finally:
             self.finish()
+
+    # ------------------------------------------------------------------ heuristic
+    def start_heuristic(self) -> None:
+        assert self.heuristic is not None
+        budget, seed = self.heuristic
+        self.t_heuristic = time.perf_counter()
+        fut = self.ex.submit(
+            heuristic_task, self.problem_ref, budget, seed, self.ctx.options.warm_start, self.board
+        )
+        self.running[fut] = HeuristicRun(budget)
+
+    def await_heuristic(self) -> None:
+        """Wait until the local search is done, or has run :data:`OVERLAP_WAIT_SHARE` of
+        its budget and shared an incumbent (the threshold the plan starts from)."""
+        assert self.heuristic is not None
+        wait = OVERLAP_WAIT_SHARE * self.heuristic[0]
+        while not self.ctx.stop_requested:
+            futs = [f for f, it in self.running.items() if isinstance(it, HeuristicRun)]
+            if not futs:
+                return
+            elapsed = time.perf_counter() - self.t_heuristic
+            if elapsed >= wait:
+                got = self._board("poll")
+                if got is None or math.isfinite(got[0]):
+                    return
+            left = self.ctx.time_left()
+            timeout = max(0.02, min(0.1, wait - elapsed if elapsed < wait else 0.1))
+            if left is not None:
+                timeout = min(timeout, left)
+            done, _ = self.ex.wait_any(futs, timeout=timeout)
+            for fut in done:
+                self.collect(fut)
+
+    def heuristic_done(self, res: SolveResult | None) -> None:
+        self.heuristic_result = res
+        self.t_heuristic = time.perf_counter() - self.t_heuristic
+        if res is not None and res.net is not None:
+            self.ctx.incumbent(res.net, source="heuristic")
 
     def best(self) -> float:
         ctx = self.ctx
@@ -402,6 +518,7 @@ class _Run:
                     graph = self.graph_refs[warm]
                 elif self.graph_state == "failed":
                     graph = True  # build it in the part (slower, as sound)
+            extra = {} if self.slice_s is None else {"slice_s": self.slice_s}
             fut = self.ex.submit(
                 self.task,
                 self.problem_ref,
@@ -411,6 +528,7 @@ class _Run:
                 left,
                 self.opts,
                 graph,
+                **extra,
             )
             self.counts["parts"] += 1
         self.running[fut] = item
@@ -418,6 +536,15 @@ class _Run:
     # ------------------------------------------------------------------ results
     def collect(self, fut: Any) -> None:
         item = self.running.pop(fut)
+        if isinstance(item, HeuristicRun):
+            try:
+                hres = self.ex.result(fut)
+            except WorkerLost as exc:  # the search goes on with what it has
+                self.counts["lost"] += 1
+                logger.warning("parallel dichotomy: the local search was lost: %s", exc)
+                hres = None
+            self.heuristic_done(hres)
+            return
         try:
             res = self.ex.result(fut)
         except WorkerLost as exc:
@@ -457,14 +584,18 @@ class _Run:
             return
         self.graph_pieces.append(res)
         self.cpu["graph"] = self.cpu.get("graph", 0.0) + res.cpu
+        self.log.append({"kind": "graph", "cpu": round(res.cpu, 4), "rows": len(res.rows)})
         if self.graph_left == 0:
             pieces = sorted(self.graph_pieces, key=lambda p: int(p.rows[0]))
+            t_asm = time.perf_counter()
             graph: PairGraph = assemble_graph(self.n, [p.edges() for p in pieces])
             self.graph_pieces = []
             self.graph_refs[False] = self.ex.put(graph)
             if math.isfinite(self.cap):
                 self.graph_refs[True] = self.ex.put(filter_graph(graph, self.cap))
             self.graph_state = "ready"
+            self.t_assemble = time.perf_counter() - t_asm
+            self.n_edges = len(graph[1])
             self.t_graph = time.perf_counter() - self.t_graph
             logger.debug(
                 "parallel dichotomy: pair graph of %d edges in %.2f s", len(graph[1]), self.t_graph
@@ -475,7 +606,17 @@ class _Run:
         name = part.f.name()
         self.seconds[name] = self.seconds.get(name, 0.0) + res.seconds
         self.cpu[name] = self.cpu.get(name, 0.0) + res.cpu
-        self.sizes.append(res.cpu)
+        self.log.append(
+            {
+                "kind": "part",
+                "function": name,
+                "majority": is_majority(part.f),
+                "warm": math.isfinite(part.cap),
+                "level": part.level,
+                "cpu": round(res.cpu, 4),
+                "done": res.done,
+            }
+        )
         if res.net is not None:
             self.ctx.incumbent(res.net, source="dichotomy", message=name)
         ps = self.passes[(part.fi, math.isfinite(part.cap))]
@@ -501,6 +642,8 @@ class _Run:
 
     def bound(self) -> float:
         """Proven lower bound on the errors of every net (at most the incumbent's)."""
+        if not self.functions:  # not planned yet (stopped while building the search)
+            return 0.0
         lbs = [self.function_bound(fi) for fi in range(len(self.functions))]
         return float(min([*lbs, self.best()]))
 
@@ -550,7 +693,10 @@ class _Run:
             "executor": self.ex.name,
             "workers": self.ex.n_workers,
             **self.counts,
+            "setup_seconds": round(self.t_setup, 3),
             "graph_seconds": round(self.t_graph, 3) if self.graph_state == "ready" else None,
+            "graph_edges": self.n_edges,
+            "graph_assembly_seconds": round(self.t_assemble, 3),
             "part_seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "part_cpu": {k: round(v, 3) for k, v in self.cpu.items()},
             "cpu": round(sum(self.cpu.values()), 3),
@@ -667,6 +813,48 @@ def exact_phase(
     ex, own = parallel.open()
     try:
         return run_exact_parallel(problem, ctx, method, hint, native, ex)
+    finally:
+        if own:
+            ex.close()
+
+
+def overlapped_phases(
+    problem: TrainingProblem,
+    ctx: SolveContext,
+    method: str,
+    budget: float,
+    native: dict[str, Any],
+    parallel: Parallel,
+) -> tuple[SolveResult | None, SolveResult] | None:
+    """``method="auto"`` on several workers when its exact phase would be ``method``, a
+    parallel search: the local search (``budget`` seconds, the engine's heuristic phase)
+    runs on one worker while the search is built here and started on the others
+    (:class:`ParallelDichotomy` with ``heuristic=``). Returns ``(heuristic result, exact
+    result)``, or None when ``method`` has no parallel search or no time is left (the
+    engine then runs its phases one after the other)."""
+    if method not in PARALLEL_METHODS:
+        return None
+    run, left = phase_budget(ctx, f"exact ({method}, parallel)")
+    if not run:
+        return None
+    ex, own = parallel.open()
+    try:
+        fwd = Forwarder(ctx, method)
+        cb = ctx.options.log_callback
+        backend = ParallelDichotomy(ex, heuristic=(budget, ctx.seed))
+        res = backend.solve(
+            problem,
+            time_limit=left,
+            seed=ctx.seed,
+            threads=ctx.threads,
+            warm_start=ctx.options.warm_start,
+            log_callback=None if cb is None else NativeLog(cb),
+            incumbent_callback=fwd,
+            method=method,
+            **native,
+        )
+        merge(ctx, res, fwd)
+        return backend.heuristic_result, res
     finally:
         if own:
             ex.close()

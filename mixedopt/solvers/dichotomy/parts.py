@@ -245,11 +245,15 @@ class PartContext(SolveContext):
         *,
         poll_s: float | None = None,
         min_run_s: float | None = None,
+        slice_s: float | None = None,
     ) -> None:
         super().__init__(problem, SolveOptions(time_limit=time_left), source="dichotomy")
         self.board = board
         self.poll_s = POLL_S if poll_s is None else poll_s
         self.min_run_s = MIN_RUN_S if min_run_s is None else min_run_s
+        self.slice_s = slice_s
+        if slice_s is not None:
+            self.poll_s = min(self.poll_s, slice_s / 2)
         self.search: DichotomySearch | None = None
         self.board_best = math.inf
         self.stopped = False
@@ -269,9 +273,13 @@ class PartContext(SolveContext):
 
     def poll(self, force: bool = False) -> None:
         now = time.perf_counter()
-        if self.board is None or (not force and now < self._next_poll):
+        if not force and now < self._next_poll:
             return
         self._next_poll = now + self.poll_s
+        if self._can_yield and self.slice_s is not None and now - self.start >= self.slice_s:
+            self.yield_now = True
+        if self.board is None:
+            return
         try:
             value, stop, wanted = self.board.poll()
             if (
@@ -334,6 +342,7 @@ def run_part(
     time_left: float | None,
     opts: dict[str, Any],
     graph: PairGraph | bool | None = True,
+    slice_s: float | None = None,
 ) -> PartResult:
     """Search ``part`` (on a worker): see the module docstring.
 
@@ -350,9 +359,12 @@ def run_part(
         The search options (``DEFAULTS`` of :mod:`mixedopt.solvers.dichotomy`).
     graph
         The majority pair graph (``True``: build it here if the function is majority).
+    slice_s : float, optional
+        Give the rest back after this many seconds (once a candidate is settled), whether
+        or not a worker is idle: parts of about this size, for measuring.
     """
     t0, c0 = time.perf_counter(), time.process_time()
-    ctx = PartContext(problem, time_left, board)
+    ctx = PartContext(problem, time_left, board, slice_s=slice_s)
     search = DichotomySearch(problem, ctx, opts, state=state)
     ctx.attach(search)
     search.cap = part.cap
