@@ -146,3 +146,24 @@ def test_benchmark_cells_run_as_ray_tasks(ray_cluster, tmp_path):
         Xtr, Xte, ytr, yte = mo.datasets.few_shot_split(X, y, per_class=2, seed=r["seed"])
         assert r["test_acc"] == bench.run_logreg(Xtr, ytr, Xte, yte, r["seed"])["test_acc"]
     assert "**Parallel run**" in (tmp_path / "bench_fewshot.md").read_text()
+
+
+def test_a_single_net_hands_the_workers_to_train_exact(monkeypatch):
+    import mixedopt.exact.engine as engine
+
+    seen = {}
+    real = engine.train_exact
+
+    def spy(X, y, **kw):
+        seen.update(kw)
+        kw.update(n_jobs=1, executor=None, address=None)  # solve here: Ray is not needed
+        return real(X, y, **kw)
+
+    monkeypatch.setattr(engine, "train_exact", spy)
+    X, y = _digits(classes=(0, 1), n=8)
+    est = _clf(ensemble=None, n_jobs=2, executor="ray", address="auto", time_limit=5)
+    _fit(est, X, y)
+    assert (seen["n_jobs"], seen["executor"], seen["address"]) == (2, "ray", "auto")
+    seen.clear()
+    _fit(_clf(ensemble=None, time_limit=5), X, y)  # n_jobs=1: the engine's defaults
+    assert seen and not {"n_jobs", "executor", "address"} & set(seen)
