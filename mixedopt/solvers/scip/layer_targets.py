@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mixedopt.errors import SolverError
+from mixedopt.errors import SolverError, ValidationError
 from mixedopt.solvers.exprs import affine_rows
 from mixedopt.solvers.scip.model import weight_row
 from mixedopt.solvers.scip.native import STATUS_MAP, set_params, split_native
@@ -39,6 +39,13 @@ def assign_layer_targets(
     from mixedopt.problems.layer import RawAssignment
 
     formulation, params = split_native(native)
+    if formulation == "selection":
+        raise ValidationError(
+            "formulation='selection' selects whole-network units (train_exact); target "
+            "assignment uses formulation='bigm' (default) or 'indicator'."
+        )
+    if formulation == "auto":
+        formulation = "bigm"
     md = scip.Model("mixedopt-targets")
     md.hideOutput()
     n, B, d = tp.n_units, tp.n_samples, tp.n_inputs

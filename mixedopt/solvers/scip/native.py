@@ -1,8 +1,8 @@
 """SCIP native interface: formulation names, the status map and SCIP parameters.
 
 Native options of ``backend="scip"`` are SCIP parameters by path (``"limits/gap"``), a
-``scip_params`` mapping of them, and ``formulation`` (one of :data:`FORMULATIONS`); see
-:mod:`mixedopt.solvers.scip`.
+``scip_params`` mapping of them, and ``formulation`` (one of :data:`FORMULATIONS`, default
+``"auto"``); see :mod:`mixedopt.solvers.scip`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from mixedopt.solvers.base import LIMIT
 
 __all__ = ["FORMULATIONS", "STATUS_MAP"]
 
-FORMULATIONS = ("bigm", "indicator", "hull")
+FORMULATIONS = ("auto", "bigm", "indicator", "hull", "selection")
 
 STATUS_MAP: dict[str, Status | str] = {
     "optimal": Status.OPTIMAL,
@@ -40,7 +40,7 @@ STATUS_MAP: dict[str, Status | str] = {
 
 def split_native(native: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     native = dict(native)
-    formulation = native.pop("formulation", "bigm")
+    formulation = native.pop("formulation", "auto")
     if formulation not in FORMULATIONS:
         raise ValidationError(
             f"unknown SCIP formulation {formulation!r}; choose from {', '.join(FORMULATIONS)}."
@@ -50,7 +50,8 @@ def split_native(native: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         if "/" not in k:
             raise ValidationError(
                 f"unknown scip option {k!r}; pass SCIP parameters by their path (e.g. "
-                "'limits/gap') or in scip_params={...}, or formulation='bigm'|'indicator'|'hull'."
+                "'limits/gap') or in scip_params={...}, or formulation="
+                f"{'|'.join(repr(f) for f in FORMULATIONS)}."
             )
         params[k] = v
     return formulation, params
