@@ -91,10 +91,9 @@ def test_output_code_net_works_on_rational_inputs():
 
 
 def test_output_code_net_refuses_what_it_does_not_cover():
-    X, y = mo.datasets.load("xor")
-    with pytest.raises(ValidationError, match="three or more classes"):
-        output_code_net(X, y, hidden=4)
     X, y = mo.datasets.load("iris")
+    with pytest.raises(ValidationError, match="at least 2 hidden units"):
+        output_code_net(X, y, hidden=1)
     with pytest.raises(ValidationError, match="one hidden layer"):
         output_code_net(X, y, hidden=[4, 2])
     p = TrainingProblem.from_data(X, y, hidden=[4], weights="real")
@@ -128,13 +127,24 @@ def test_estimator_init_none_and_bad_values():
     assert "warm_start" not in [ev.source for ev in clf.result_.log]
     with pytest.raises(ValidationError, match="init must be"):
         mo.ExactThresholdClassifier(init="random").fit(X, y)
-    Xb, yb = mo.datasets.load("xor")
-    with pytest.raises(ValidationError, match="init='codes' needs three or more classes"):
-        mo.ExactThresholdClassifier(hidden=(2,), init="codes", time_limit=3).fit(Xb, yb)
-    # 'auto' simply does not apply to two classes
+    with pytest.raises(ValidationError, match="init='codes' needs"):
+        mo.ExactThresholdClassifier(hidden=(2, 2), init="codes", time_limit=3).fit(X, y)
+    # 'auto' simply does not apply to two hidden layers
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mo.ExactThresholdClassifier(hidden=(2,), time_limit=3, random_state=0).fit(Xb, yb)
+        mo.ExactThresholdClassifier(hidden=(2, 2), time_limit=3, random_state=0).fit(X, y)
+
+
+def test_two_classes_start_from_a_vote_of_bootstrap_units():
+    X, y = mo.datasets.load("digits")
+    m = (y == 3) | (y == 5)
+    Xtr, Xte, ytr, yte = mo.datasets.few_shot_split(X[m], y[m], per_class=10, seed=0)
+    net = output_code_net(Xtr, ytr, hidden=5, weights="ternary", seed=0)
+    assert [w.shape for w in net.weights] == [(5, X.shape[1]), (1, 5)]
+    assert set(np.unique(net.weights[1]).tolist()) <= {-1, 1}  # the output unit votes
+    assert (net.predict(Xte) == yte).mean() > 0.8
+    # units differ (bootstrap samples), and the training errors are what the net makes
+    assert len({tuple(w) for w in net.weights[0].tolist()}) > 1
 
 
 @pytest.mark.parametrize(

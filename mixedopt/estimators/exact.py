@@ -80,9 +80,11 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         layer decoding the nearest code word; the engine then repairs its training errors
         and proves what it can. This is what makes few-shot nets generalise (MNIST, ten
         digits per class: validation accuracy 0.47 -> 0.67, see
-        ``results/bench_fewshot_notes.md``). ``"auto"``: ``"codes"`` where it applies
-        (three or more classes, one hidden layer, discrete weights, not resuming a previous
-        fit with ``warm_start=True``), else none. ``None``: the engine's own start. Its
+        ``results/bench_fewshot_notes.md``). With two classes (and in every pair of
+        ``ensemble="ovo"``) the units are bootstrap fits of the labels and the output unit
+        takes their vote. ``"auto"``: ``"codes"`` where it applies (one hidden layer,
+        discrete weights, at least 2 hidden units for three or more classes, not resuming a
+        previous fit with ``warm_start=True``), else none. ``None``: the engine's own start. Its
         time counts in ``time_limit``.
     quantize : {"auto", True, False}, default "auto"
         Round standardised inputs to integers (``"auto"``: when they are not integers and
@@ -344,8 +346,8 @@ class ExactThresholdClassifier(ThresholdClassifierBase):
         if not init_applies(problem):
             if self.init == "codes":
                 raise ValidationError(
-                    "init='codes' needs three or more classes, one hidden layer of at least 2 "
-                    f"units and discrete weights; got {problem.n_classes} classes, "
+                    "init='codes' needs one hidden layer (of at least 2 units for three or "
+                    f"more classes) and discrete weights; got {problem.n_classes} classes, "
                     f"hidden={list(problem.hidden)}, weights={problem.weights!r}. Use "
                     "init='auto' or None."
                 )
