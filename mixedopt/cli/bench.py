@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, str] = {
     "convex": "reproduce_convex.py",
     "deploy": "bench_deploy.py",
     "fewshot": "bench_fewshot.py",
+    "scaling": "bench_scaling.py",
 }
 
 

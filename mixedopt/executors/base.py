@@ -106,6 +106,12 @@ class SharedIncumbent:
         """``(best value, stop requested, parts of work wanted)`` in one round trip."""
         raise NotImplementedError
 
+    def poll_latest(self) -> tuple[float, bool, int]:
+        """Like :meth:`poll` without waiting: the latest answer received, while a fresh
+        one is on its way (the first call waits). Workers call this, so that a slow board
+        (a busy machine) never stalls them; here: :meth:`poll`."""
+        return self.poll()
+
     def stop(self) -> None:
         """Ask every worker to stop (the time limit or Ctrl-C of the whole run)."""
         raise NotImplementedError

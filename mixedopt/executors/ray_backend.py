@@ -107,9 +107,32 @@ class RayIncumbent(SharedIncumbent):
 
     def __init__(self, actor: Any) -> None:
         self.actor = actor
+        self._pending: Any = None
+        self._last: tuple[float, bool, int] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"actor": self.actor}  # no request in flight travels with a copy
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["actor"])  # type: ignore[misc]
 
     def _get(self, ref: Any) -> Any:
         return require_ray().get(ref)
+
+    def poll_latest(self) -> tuple[float, bool, int]:
+        ray = require_ray()
+        if self._pending is not None:
+            ready, _ = ray.wait([self._pending], timeout=0)
+            if ready:
+                self._last = tuple(ray.get(self._pending))  # type: ignore[assignment]
+                self._pending = None
+        if self._pending is None:
+            self._pending = self.actor.poll.remote()
+        if self._last is None:
+            self._last = tuple(ray.get(self._pending))  # type: ignore[assignment]
+            self._pending = None
+        assert self._last is not None
+        return self._last
 
     def offer(self, value: float, payload: Any = None) -> bool:
         return bool(self._get(self.actor.offer.remote(value, payload)))

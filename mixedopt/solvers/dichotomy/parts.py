@@ -281,7 +281,7 @@ class PartContext(SolveContext):
         if self.board is None:
             return
         try:
-            value, stop, wanted = self.board.poll()
+            value, stop, wanted = self.board.poll_latest()
             if (
                 wanted > 0
                 and self._can_yield
