@@ -57,6 +57,7 @@ _LAZY: dict[str, str] = {
     "is_separable": "mixedopt.perceptron",
     "verify_conflict": "mixedopt.perceptron",
     "train_exact": "mixedopt.exact.engine",
+    "output_code_net": "mixedopt.exact.codes",
     "assign_targets": "mixedopt.targets",
     "TargetAssignment": "mixedopt.problems.layer",
     "estimators": "mixedopt.estimators",
