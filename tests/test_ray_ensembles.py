@@ -52,7 +52,9 @@ def _fit(est, X, y, **fit_kw):
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A local 2-CPU Ray cluster for the module (fits reuse it instead of starting one)."""
-    pytest.importorskip("ray", reason="Ray is not installed (pip install 'mixedopt[ray]')")
+    pytest.importorskip(
+        "ray", reason="Ray is not installed (pip install 'mixedopt[ray]')", exc_type=ImportError
+    )
     from mixedopt.executors import get_executor
 
     ex = get_executor("ray", n_jobs=2)

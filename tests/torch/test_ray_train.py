@@ -42,7 +42,9 @@ KW = {
 @pytest.fixture(scope="module")
 def ray_up():
     """A local 2-CPU Ray cluster for the module (fit_ray reuses the connection)."""
-    pytest.importorskip("ray.train", reason="Ray Train is not installed (mixedopt[ray])")
+    pytest.importorskip(
+        "ray.train", reason="Ray Train is not installed (mixedopt[ray])", exc_type=ImportError
+    )
     from mixedopt.executors.ray_train import connect, require_ray_train
 
     require_ray_train()
