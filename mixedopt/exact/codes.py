@@ -14,8 +14,12 @@ The result is an ordinary :class:`~mixedopt.network.ThresholdNet` of the request
 weight domain (output weights are the ``±1`` code matrix, biases 0). It is a *warm start*:
 :func:`~mixedopt.exact.engine.train_exact` verifies it, repairs the training errors it
 leaves with the local search and the exact phases, and proves what it can
-(:class:`~mixedopt.ExactThresholdClassifier` does this by default for multi-class nets with one
-hidden layer, ``init="auto"``).
+(:class:`~mixedopt.ExactThresholdClassifier` does this by default for nets with one hidden
+layer and discrete weights, ``init="auto"``).
+
+With two classes there is nothing to split: every unit fits the labels (up to sign) on its own
+bootstrap sample, and the output unit takes their vote; this is the start of every pair of
+``ensemble="ovo"``.
 
 >>> import mixedopt as mo
 >>> X, y = mo.datasets.load("iris")
