@@ -176,3 +176,19 @@ def test_engine_auto_with_scip_uses_the_selection_model():
     assert res.status is Status.OPTIMAL and res.objective == 2
     assert res.method == "auto:heuristic+monolithic"
     assert res.info["formulation"] == "selection"
+
+
+@pytest.mark.parametrize("h", [1, 2, 3, 4])
+def test_threshold_rows_represent_every_canonical_output_function(h):
+    from mixedopt.solvers.dichotomy.functions import canonical_functions
+    from mixedopt.solvers.scip.selection import _threshold
+
+    X, y = mo.datasets.load("xor")
+    p = TrainingProblem.from_data(X, y, hidden=[h], weights="integer", weight_bound=2)
+    funcs = [f for f in canonical_functions(p) if f.h > 0]
+    assert len(funcs) >= h  # at least the AND of i inputs for each i
+    for f in funcs:
+        a, theta = _threshold(f)
+        codes = (np.arange(1 << f.h)[:, None] >> np.arange(f.h)) & 1
+        assert min(a) >= 1
+        assert ((codes @ np.asarray(a)) >= theta).tolist() == list(f.table), f.name()

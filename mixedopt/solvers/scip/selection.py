@@ -18,6 +18,14 @@ units instead of building them, a pure 0/1 program:
   for negative examples). For every inclusion-minimal ``C`` of that family one row
   ``err_k + sum_{t in C} sum_{u right on k} x[f, t, u] >= s_f`` (``err_k`` must be 1 when every
   position of ``C`` holds a unit wrong on ``k``); objective ``sum_k w_k err_k``;
+* **threshold rows** — the same condition as one knapsack-like row: ``f`` is a threshold
+  function ``sum_t a_t c_t >= theta`` of its inputs (positive integers), so a positive example
+  is right only if ``sum_t a_t r_t >= theta`` for ``r_t`` = position ``t`` right on it, and
+  ``theta err_k + sum_t a_t r_t >= theta s_f`` is valid (for a negative example ``theta``
+  becomes ``sum_t a_t - theta + 1``). Added where the minimal sets are not already this row
+  (e.g. majority: ``2 err_k + r_1 + r_2 + r_3 >= 2 s_f`` cuts the LP point ``r = 1/2`` that
+  the three pair rows allow); halved the CPU time of ``h = 3``, ``m = 32`` on data seeds
+  0-9 (``h = 2`` has no such function);
 * **dominance** — since every family is up-closed, a unit whose error set (examples it gets
   wrong) contains another unit's error set is never needed: only the inclusion-minimal
   error sets are candidates. On ``m = 24, d = 4, K = 2`` this keeps 20-90 of about 1,300
@@ -173,6 +181,21 @@ def minimal_error_sets(
     return np.asarray(keep, dtype=np.int64)
 
 
+def _threshold(f: CanonicalFunction) -> tuple[list[int], int] | None:
+    """Positive integer weights ``a`` (at most ``f.h``) and a threshold ``theta`` with
+    ``f(c) = 1`` iff ``sum_t a_t c_t >= theta``, or None (not searched above 4 inputs)."""
+    if f.h == 0 or f.h > 4:
+        return None
+    table = np.asarray(f.table, dtype=bool)
+    codes = (np.arange(1 << f.h)[:, None] >> np.arange(f.h)) & 1
+    for a in itertools.product(range(1, f.h + 1), repeat=f.h):
+        z = codes @ np.asarray(a)
+        for theta in range(1, sum(a) + 1):
+            if np.array_equal(z >= theta, table):
+                return list(a), theta
+    return None
+
+
 def _minimal_families(flags: np.ndarray, h: int) -> list[list[int]]:
     """The inclusion-minimal sets (as position lists) of the family ``{C : flags[C]}``."""
     sets = [c for c in range(1 << h) if flags[c]]
@@ -247,11 +270,19 @@ class SelectionModel:
             self.X.append(Xf)
             fam_pos = _minimal_families(f.pos_err, f.h)
             fam_neg = _minimal_families(f.neg_err, f.h)
+            thr = _threshold(f)
             for k in range(m):
-                for C in fam_pos if pos[k] else fam_neg:
+                fam = fam_pos if pos[k] else fam_neg
+                for C in fam:
                     # err_k = 1 unless some position of C holds a unit right on k
                     rhs = scip.quicksum(Xf[t][u] for t in C for u in right[k])
                     md.addCons(self.err[k] + rhs >= s)
+                if thr is not None and len(fam) > 1 and max(len(C) for C in fam) > 1:
+                    a, theta = thr
+                    if not pos[k]:  # right on a negative example = output -1
+                        theta = sum(a) - theta + 1
+                    rhs = scip.quicksum(a[t] * Xf[t][u] for t in range(f.h) for u in right[k])
+                    md.addCons(theta * self.err[k] + rhs >= theta * s)
         self.terms: dict[str, Any] = {
             "errors": scip.quicksum(float(w[k]) * self.err[k] for k in range(m))
         }
