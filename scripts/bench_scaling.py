@@ -68,6 +68,49 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+# The machine is shared, and Linux schedules by session ("autogroup"): while another
+# session keeps a core busy, all the processes of this session together - the Ray workers
+# included, which this process starts - get about one core of the two, whatever their
+# number. So each run records the share of the machine the *other* sessions used.
+def _ticks() -> tuple[float, float]:
+    """(busy CPU seconds of the machine, CPU seconds of this session's processes)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as fh:
+        vals = [int(v) for v in fh.readline().split()[1:]]
+    busy = (sum(vals) - vals[3] - (vals[4] if len(vals) > 4 else 0)) / hz
+    sid, mine = os.getsid(0), 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                f = fh.read().rsplit(")", 1)[1].split()
+            if int(f[3]) == sid:  # field 6 (session) after the command name
+                mine += int(f[11]) + int(f[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return busy, mine / hz
+
+
+def others_share(before: tuple[float, float], after: tuple[float, float], wall: float) -> float:
+    """Share of the machine's CPU the other sessions used between two :func:`_ticks`."""
+    ncpu = os.cpu_count() or 1
+    others = (after[0] - before[0]) - (after[1] - before[1])
+    return round(max(0.0, others) / (wall * ncpu), 3)
+
+
+def wait_quiet(max_wait: float, share: float = 0.1, window: float = 5.0) -> float:
+    """Wait (at most ``max_wait`` s) until the other sessions use less than ``share`` of
+    the machine over ``window`` seconds; returns their last measured share."""
+    t_end = time.perf_counter() + max_wait
+    while True:
+        a = _ticks()
+        time.sleep(window)
+        got = others_share(a, _ticks(), window)
+        if got < share or time.perf_counter() >= t_end:
+            return got
+
+
 def phase_wall(res: SolveResult, name: str) -> float | None:
     for ph in res.info.get("phases", []):
         if ph["phase"] == name:
@@ -82,10 +125,12 @@ def run(p: TrainingProblem, seed: int, limit: float, mode: str, ex: Any) -> dict
     elif mode == "ray-cold":
         kw.update(n_jobs=ex, executor="ray")
     l0 = load()
+    k0 = _ticks()
     t0, c0 = time.perf_counter(), time.process_time()
     res = solve_problem(p, time_limit=limit, seed=seed, **kw)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
+    others = others_share(k0, _ticks(), wall)
     par = res.info.get("parallel") or {}
     row = {
         "mode": mode,
@@ -100,13 +145,15 @@ def run(p: TrainingProblem, seed: int, limit: float, mode: str, ex: Any) -> dict
         "cpu_workers": par.get("cpu"),
         "load_before": l0,
         "load_after": load(),
+        "others_share": others,
         "method": res.method,
     }
     if par:
         row["parallel"] = {k: v for k, v in par.items() if k not in ("bounds",)}
     print(
         f"seed {seed} {mode:>10}: {row['status']} {row['objective']} (bound {row['bound']}) "
-        f"wall {row['wall']} s (exact {row['exact_wall']}), load {l0} -> {row['load_after']}",
+        f"wall {row['wall']} s (exact {row['exact_wall']}), load {l0} -> {row['load_after']}, "
+        f"other sessions {100 * others:.0f} % of the machine",
         flush=True,
     )
     return row
@@ -221,20 +268,30 @@ def markdown(data: dict[str, Any]) -> str:
         f"`executor=` a Ray executor of {meta['workers']} CPUs started once "
         f"({meta['cluster_start']:.1f} s to start, not in the times; one no-op task "
         f"{1000 * meta['task_overhead']:.0f} ms round trip). Both runs of a seed in the same "
-        "process, one after the other (order alternating by seed).",
+        "process, one after the other (order alternating by seed). 'other sessions': the "
+        "share of the machine's CPU other users' processes took during the run; Linux "
+        "shares the CPU between sessions first, so while another session keeps a core "
+        "busy, the workers of this session get one core between them, like the "
+        "sequential run. "
+        + (
+            f"Each run waited (at most {meta['wait_quiet']:.0f} s) for the other sessions "
+            "to use less than 10 % of the machine."
+            if meta.get("wait_quiet")
+            else ""
+        ),
         "",
         "## Measured",
         "",
         "| seed | mode | status | errors | bound | wall s | exact phase s | CPU s caller | "
-        "CPU s workers | load before -> after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "CPU s workers | other sessions | load before -> after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in data["runs"]:
         L.append(
             f"| {r['seed']} | {r['mode']} | {r['status']} | {r['objective']} | {r['bound']} | "
             f"{r['wall']} | {r['exact_wall']} | {r['cpu_caller']} | "
             f"{r['cpu_workers'] if r['cpu_workers'] is not None else '-'} | "
-            f"{r['load_before']} -> {r['load_after']} |"
+            f"{100 * r['others_share']:.0f} % | {r['load_before']} -> {r['load_after']} |"
         )
     s = data["summary"]
     L += [
@@ -248,6 +305,9 @@ def markdown(data: dict[str, Any]) -> str:
             for sd, a, b in zip(meta["seeds"], s["speedup_total"], s["speedup_exact"], strict=True)
         )
         + ".",
+        "",
+        f"Runs during which other sessions took 10 % of the machine or more: "
+        f"{s['busy_runs']} of {len(data['runs'])}.",
         "",
         f"Goal (issue 15): 2 workers at least 1.7x faster than one process on this cell: "
         f"**{'met' if s['goal_met'] else 'not met'}** (median speedup of the whole call "
@@ -331,6 +391,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slice", type=float, default=0.1, help="part size of the projection")
     ap.add_argument("--no-project", action="store_true")
     ap.add_argument("--no-cold", action="store_true", help="skip the self-starting call")
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=1800.0,
+        help="before each timed run, wait at most this many seconds until other sessions "
+        "use less than 10 %% of the machine (0: do not wait)",
+    )
     ap.add_argument("--out", default=str(ROOT / "results" / "bench_scaling"))
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s]
@@ -355,7 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     data: dict[str, Any] = {"runs": [], "cold": None, "projection": []}
     problems = {s: problem_of(args.d, args.m, s) for s in seeds}
+    meta["wait_quiet"] = args.wait_quiet
     if not args.no_cold:  # before the warm cluster: this call starts and stops its own
+        if args.wait_quiet > 0:
+            wait_quiet(args.wait_quiet)
         data["cold"] = run(
             problems[seeds[1 % len(seeds)]],
             seeds[1 % len(seeds)],
@@ -373,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
         for i, s in enumerate(seeds):
             order = ("sequential", "ray") if i % 2 == 0 else ("ray", "sequential")
             for mode in order:
+                if args.wait_quiet > 0:
+                    q = wait_quiet(args.wait_quiet)
+                    print(f"other sessions: {100 * q:.0f} % of the machine", flush=True)
                 data["runs"].append(run(problems[s], s, args.time_limit, mode, ex))
     finally:
         ex.close()
@@ -388,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         ea, eb = a["exact_wall"], b["exact_wall"]
         sp_exact.append(ea / eb if ea and eb else float("nan"))
     data["summary"] = {
+        "busy_runs": sum(r["others_share"] >= 0.1 for r in data["runs"]),
         "same_optimum": same,
         "speedup_total": [round(x, 3) for x in sp_total],
         "speedup_exact": [round(x, 3) for x in sp_exact],

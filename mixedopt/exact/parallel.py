@@ -596,7 +596,15 @@ class _Run:
             return
         self.graph_pieces.append(res)
         self.cpu["graph"] = self.cpu.get("graph", 0.0) + res.cpu
-        self.log.append({"kind": "graph", "cpu": round(res.cpu, 4), "rows": len(res.rows)})
+        self.log.append(
+            {
+                "kind": "graph",
+                "cpu": round(res.cpu, 4),
+                "seconds": round(res.seconds, 4),
+                "t": round(self.ctx.elapsed(), 3),
+                "rows": len(res.rows),
+            }
+        )
         if self.graph_left == 0:
             pieces = sorted(self.graph_pieces, key=lambda p: int(p.rows[0]))
             t_asm = time.perf_counter()
@@ -626,7 +634,10 @@ class _Run:
                 "warm": math.isfinite(part.cap),
                 "level": part.level,
                 "cpu": round(res.cpu, 4),
+                "seconds": round(res.seconds, 4),
+                "t": round(self.ctx.elapsed(), 3),
                 "done": res.done,
+                "yielded": res.yielded,
             }
         )
         if res.net is not None:
