@@ -71,36 +71,46 @@ def load() -> float:
 # The machine is shared, and Linux schedules by session ("autogroup"): while another
 # session keeps a core busy, all the processes of this session together - the Ray workers
 # included, which this process starts - get about one core of the two, whatever their
-# number. So each run records the share of the machine the *other* sessions used.
+# number. So each run records the share of the machine that processes other than this one
+# and its descendants (the Ray cluster it started) used.
 def _ticks() -> tuple[float, float]:
-    """(busy CPU seconds of the machine, CPU seconds of this session's processes)."""
+    """(busy CPU seconds of the machine, CPU seconds of this process and its descendants)."""
     hz = os.sysconf("SC_CLK_TCK")
     with open("/proc/stat") as fh:
         vals = [int(v) for v in fh.readline().split()[1:]]
     busy = (sum(vals) - vals[3] - (vals[4] if len(vals) > 4 else 0)) / hz
-    sid, mine = os.getsid(0), 0
+    parent: dict[int, int] = {}
+    used: dict[int, int] = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 f = fh.read().rsplit(")", 1)[1].split()
-            if int(f[3]) == sid:  # field 6 (session) after the command name
-                mine += int(f[11]) + int(f[12])  # utime + stime
+            parent[int(pid)] = int(f[1])
+            used[int(pid)] = int(f[11]) + int(f[12])  # utime + stime
         except (OSError, IndexError, ValueError):
             continue
+    me, mine = os.getpid(), 0
+    for pid, t in used.items():
+        p, seen = pid, 0
+        while p > 1 and seen < 64:  # walk up to this process (or init)
+            if p == me:
+                mine += t
+                break
+            p, seen = parent.get(p, 0), seen + 1
     return busy, mine / hz
 
 
 def others_share(before: tuple[float, float], after: tuple[float, float], wall: float) -> float:
-    """Share of the machine's CPU the other sessions used between two :func:`_ticks`."""
+    """Share of the machine's CPU that other processes used between two :func:`_ticks`."""
     ncpu = os.cpu_count() or 1
     others = (after[0] - before[0]) - (after[1] - before[1])
     return round(max(0.0, others) / (wall * ncpu), 3)
 
 
 def wait_quiet(max_wait: float, share: float = 0.1, window: float = 5.0) -> float:
-    """Wait (at most ``max_wait`` s) until the other sessions use less than ``share`` of
+    """Wait (at most ``max_wait`` s) until other processes use less than ``share`` of
     the machine over ``window`` seconds; returns their last measured share."""
     t_end = time.perf_counter() + max_wait
     while True:
@@ -153,7 +163,7 @@ def run(p: TrainingProblem, seed: int, limit: float, mode: str, ex: Any) -> dict
     print(
         f"seed {seed} {mode:>10}: {row['status']} {row['objective']} (bound {row['bound']}) "
         f"wall {row['wall']} s (exact {row['exact_wall']}), load {l0} -> {row['load_after']}, "
-        f"other sessions {100 * others:.0f} % of the machine",
+        f"others {100 * others:.0f} % of the machine",
         flush=True,
     )
     return row
@@ -268,13 +278,13 @@ def markdown(data: dict[str, Any]) -> str:
         f"`executor=` a Ray executor of {meta['workers']} CPUs started once "
         f"({meta['cluster_start']:.1f} s to start, not in the times; one no-op task "
         f"{1000 * meta['task_overhead']:.0f} ms round trip). Both runs of a seed in the same "
-        "process, one after the other (order alternating by seed). 'other sessions': the "
-        "share of the machine's CPU other users' processes took during the run; Linux "
-        "shares the CPU between sessions first, so while another session keeps a core "
-        "busy, the workers of this session get one core between them, like the "
-        "sequential run. "
+        "process, one after the other (order alternating by seed). 'others': the share of "
+        "the machine's CPU that processes other than the benchmark and its Ray cluster took "
+        "during the run; Linux shares the CPU between sessions first, so while another "
+        "session keeps a core busy, the workers of this session get one core between them, "
+        "like the sequential run. "
         + (
-            f"Each run waited (at most {meta['wait_quiet']:.0f} s) for the other sessions "
+            f"Each run waited (at most {meta['wait_quiet']:.0f} s) for the other processes "
             "to use less than 10 % of the machine."
             if meta.get("wait_quiet")
             else ""
@@ -283,7 +293,7 @@ def markdown(data: dict[str, Any]) -> str:
         "## Measured",
         "",
         "| seed | mode | status | errors | bound | wall s | exact phase s | CPU s caller | "
-        "CPU s workers | other sessions | load before -> after |",
+        "CPU s workers | others | load before -> after |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in data["runs"]:
@@ -306,7 +316,7 @@ def markdown(data: dict[str, Any]) -> str:
         )
         + ".",
         "",
-        f"Runs during which other sessions took 10 % of the machine or more: "
+        f"Runs during which other processes took 10 % of the machine or more: "
         f"{s['busy_runs']} of {len(data['runs'])}.",
         "",
         f"Goal (issue 15): 2 workers at least 1.7x faster than one process on this cell: "
@@ -395,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         "--wait-quiet",
         type=float,
         default=1800.0,
-        help="before each timed run, wait at most this many seconds until other sessions "
+        help="before each timed run, wait at most this many seconds until other processes "
         "use less than 10 %% of the machine (0: do not wait)",
     )
     ap.add_argument("--out", default=str(ROOT / "results" / "bench_scaling"))
@@ -445,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
             for mode in order:
                 if args.wait_quiet > 0:
                     q = wait_quiet(args.wait_quiet)
-                    print(f"other sessions: {100 * q:.0f} % of the machine", flush=True)
+                    print(f"others: {100 * q:.0f} % of the machine", flush=True)
                 data["runs"].append(run(problems[s], s, args.time_limit, mode, ex))
     finally:
         ex.close()
