@@ -98,22 +98,24 @@ def test_remainder_is_exactly_what_follows_the_cursor(n, lo, c0, c1, prefix):
 
 
 def test_split_covers_the_part():
+    """Splitting down to single dichotomies and one position deeper covers every net of
+    the part once (majority: interchangeable positions in index order, u0 <= u1 <= u2)."""
     n = 7
-    part = Part(0, MAJ, (), 0, None)
-    queue = deque([part])
-    for _ in range(12):  # split down to single dichotomies and one level deeper
+    queue = deque([Part(0, MAJ, (), 0, None)])
+    for _ in range(12):
         p = queue.popleft()
         queue.extend(p.split(n) if p.splittable(n) else [p])
+    assert any(p.level == 1 for p in queue)
     tuples = []
     for p in queue:
         hi = n if p.hi is None else p.hi
-        free = 3 - len(p.prefix) - 1
-        tuples += [
-            (*p.prefix, u, *t)
-            for u in range(p.lo, hi)
-            for t in itertools.product(range(n), repeat=free)
-        ]
-    assert sorted(tuples) == sorted(itertools.product(range(n), repeat=3))
+        rest = list(itertools.product(range(n), repeat=3 - len(p.prefix) - 1))
+        tuples += [(*p.prefix, u, *t) for u in range(p.lo, hi) for t in rest]
+    ordered = [t for t in tuples if list(t) == sorted(t)]
+    assert len(tuples) == len(set(tuples))  # disjoint
+    assert sorted(ordered) == sorted(
+        t for t in itertools.product(range(n), repeat=3) if list(t) == sorted(t)
+    )
 
 
 class _AlwaysWanted(LocalIncumbent):

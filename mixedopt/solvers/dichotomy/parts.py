@@ -130,7 +130,11 @@ class Part:
                 Part(self.fi, self.f, self.prefix, mid, self.hi, self.cap),
             ]
         if self.level + 1 <= self.f.h - 2 and hi - self.lo == 1:
-            deeper = Part(self.fi, self.f, (*self.prefix, self.lo), 0, None, self.cap)
+            # interchangeable positions hold dichotomies in index order: the next one of
+            # the same class starts at this one
+            same = any(self.level in c and self.level + 1 in c for c in self.f.classes)
+            start = self.lo if same else 0
+            deeper = Part(self.fi, self.f, (*self.prefix, self.lo), start, None, self.cap)
             return deeper.split(n) if deeper.splittable(n) else [deeper]
         return [self]
 
