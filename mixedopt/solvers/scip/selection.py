@@ -28,7 +28,7 @@ units instead of building them, a pure 0/1 program:
   0-9 (``h = 2`` has no such function);
 * **dominance** — since every family is up-closed, a unit whose error set (examples it gets
   wrong) contains another unit's error set is never needed: only the inclusion-minimal
-  error sets are candidates. On ``m = 24, d = 4, K = 2`` this keeps 20-90 of about 1,300
+  error sets are candidates. On ``m = 24, d = 4, K = 2`` this keeps 20-140 of 1,200-1,500
   dichotomies;
 * symmetry between interchangeable positions is left to SCIP's own symmetry handling
   (explicit ordering rows were slower), probing and restarts are off by default
