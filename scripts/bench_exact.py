@@ -567,7 +567,7 @@ def git_state() -> dict[str, Any]:
         try:
             return subprocess.run(
                 ["git", *a], cwd=ROOT, capture_output=True, text=True, timeout=30
-            ).stdout.strip()
+            ).stdout.rstrip("\n")  # not strip(): porcelain lines start with a space
         except (OSError, subprocess.SubprocessError):
             return ""
 

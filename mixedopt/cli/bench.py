@@ -32,6 +32,8 @@ BENCHMARKS: dict[str, str] = {
     "deploy": "bench_deploy.py",
     "fewshot": "bench_fewshot.py",
     "scaling": "bench_scaling.py",
+    "scaling-ensemble": "bench_scaling_ensemble.py",
+    "scip": "bench_scip.py",
 }
 
 

@@ -222,7 +222,7 @@ for _spec in (
         "SCIPBackend",
         ("pyscipopt",),
         "scip",
-        "SCIP MIP (indicator or big-M links)",
+        "SCIP MIP (unit-selection model where it applies, else indicator or big-M links)",
         label="SCIP",
         assigns_targets=True,
     ),
