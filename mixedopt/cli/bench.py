@@ -102,9 +102,7 @@ def run_benchmark(name: str, args: list[str]) -> int:
 @handle_errors
 def bench_cmd(
     ctx: typer.Context,
-    name: str = typer.Argument(
-        None, help="exact, perceptron, ftprop, torch or convex; none: list them."
-    ),
+    name: str = typer.Argument(None, help=", ".join(BENCHMARKS) + "; none: list them."),
 ) -> None:
     """Run a benchmark or reproduction script (results/*.md + .json); extra args pass through.
 
