@@ -122,6 +122,10 @@ STOP_GRACE_S = 1.0
 GRAPH_PIECES_PER_WORKER = 2
 #: an idle worker's request for work is renewed after this many seconds without an answer
 REWANT_S = 1.0
+#: with several workers, this many ready parts are kept queued beyond the free workers
+#: (split from the queue, or asked back from a running part), so that a worker that
+#: finishes takes the next part at once instead of waiting for one to be handed back
+SPARE_PARTS = 1
 #: with the local search on a worker (``method="auto"``), the search is planned once the
 #: local search has run this share of its budget: by then it has usually found its best
 #: net, so the threshold is tight from the start (planted d = 4, m = 800, data seeds 0-3:
@@ -456,8 +460,9 @@ class _Run:
     def dispatch(self) -> None:
         free = self.ex.n_workers - len(self.running)
         self.drop_pruned()
-        if free > 1:
-            self.split_for(free)
+        spare = SPARE_PARTS if self.ex.n_workers > 1 else 0
+        if free > 0 and spare:
+            self.split_for(free + spare)
         while free > 0:
             item = next((it for it in self.queue if self.ready(it)), None)
             if item is None:
@@ -466,7 +471,7 @@ class _Run:
             self.submit(item)
             free -= 1
         ready_left = sum(1 for it in self.queue if self.ready(it))
-        wanted = max(0, free - ready_left) if self.running else 0
+        wanted = max(0, free + spare - ready_left) if self.running and spare else 0
         now = time.perf_counter()
         # a request a part claimed but could not honour (it ended first) is renewed
         if wanted != self.wanted or (wanted and now - self.t_want > REWANT_S):
@@ -490,17 +495,19 @@ class _Run:
             keep.append(item)
         self.queue = keep
 
-    def split_for(self, free: int) -> None:
-        """Split ready parts until every free worker can get one."""
+    def split_for(self, target: int) -> None:
+        """Split ready parts until ``target`` are queued (every free worker gets one, and
+        :data:`SPARE_PARTS` wait for the next worker to finish): the shallowest part
+        first, of those the one with the smallest dichotomies (the most candidates below
+        them, so most of the work)."""
         while True:
             ready = [it for it in self.queue if self.ready(it)]
-            if len(ready) >= free:
+            if len(ready) >= target:
                 return
-            part = next(
-                (it for it in ready if isinstance(it, Part) and it.splittable(self.n)), None
-            )
-            if part is None:
+            parts = [it for it in ready if isinstance(it, Part) and it.splittable(self.n)]
+            if not parts:
                 return
+            part = min(parts, key=lambda p: (p.level, p.lo))
             pieces = part.split(self.n)
             i = self.queue.index(part)
             del self.queue[i]
