@@ -652,6 +652,7 @@ class _Run:
                 "t": round(self.ctx.elapsed(), 3),
                 "done": res.done,
                 "yielded": res.yielded,
+                "claimed_s": None if res.claimed_s is None else round(res.claimed_s, 3),
             }
         )
         if res.net is not None:

@@ -106,10 +106,11 @@ class SharedIncumbent:
         """``(best value, stop requested, parts of work wanted)`` in one round trip."""
         raise NotImplementedError
 
-    def poll_latest(self) -> tuple[float, bool, int]:
-        """Like :meth:`poll` without waiting: the latest answer received, while a fresh
-        one is on its way (the first call waits). Workers call this, so that a slow board
-        (a busy machine) never stalls them; here: :meth:`poll`."""
+    def poll_latest(self, max_age: float = 0.3) -> tuple[float, bool, int]:
+        """Like :meth:`poll`, without waiting when called often: the latest answer
+        received while a fresh one is on its way; an answer older than ``max_age``
+        seconds (or none yet) is waited for. Workers call this every tenth of a second,
+        so that a slow board (a busy machine) does not stall them; here: :meth:`poll`."""
         return self.poll()
 
     def stop(self) -> None:

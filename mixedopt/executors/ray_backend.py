@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -114,7 +115,9 @@ class RayIncumbent(SharedIncumbent):
     def __init__(self, actor: Any) -> None:
         self.actor = actor
         self._pending: Any = None
+        self._pending_t = 0.0
         self._last: tuple[float, bool, int] | None = None
+        self._last_t = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
         return {"actor": self.actor}  # no request in flight travels with a copy
@@ -125,18 +128,21 @@ class RayIncumbent(SharedIncumbent):
     def _get(self, ref: Any) -> Any:
         return require_ray().get(ref)
 
-    def poll_latest(self) -> tuple[float, bool, int]:
+    def poll_latest(self, max_age: float = 0.3) -> tuple[float, bool, int]:
         ray = require_ray()
+        now = time.perf_counter()
         if self._pending is not None:
             ready, _ = ray.wait([self._pending], timeout=0)
             if ready:
                 self._last = tuple(ray.get(self._pending))  # type: ignore[assignment]
-                self._pending = None
-        if self._pending is None:
-            self._pending = self.actor.poll.remote()
-        if self._last is None:
-            self._last = tuple(ray.get(self._pending))  # type: ignore[assignment]
-            self._pending = None
+                self._last_t, self._pending = self._pending_t, None
+        if self._last is None or now - self._last_t > max_age:
+            # polled rarely (a long stretch of work between checks): an answer asked for
+            # at the last check would be as old, so ask now and wait (one round trip)
+            self._last = tuple(ray.get(self.actor.poll.remote()))  # type: ignore[assignment]
+            self._last_t, self._pending = now, None
+        elif self._pending is None:
+            self._pending, self._pending_t = self.actor.poll.remote(), now
         assert self._last is not None
         return self._last
 

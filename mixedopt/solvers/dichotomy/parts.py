@@ -168,6 +168,8 @@ class PartResult:
         at a time).
     yielded : bool
         The part gave its remaining work back for an idle worker.
+    claimed_s : float or None
+        Seconds into the part when it took a request for work.
     """
 
     part: Part
@@ -181,6 +183,7 @@ class PartResult:
     seconds: float = 0.0
     cpu: float = 0.0
     yielded: bool = False
+    claimed_s: float | None = None
 
 
 @dataclass
@@ -262,6 +265,8 @@ class PartContext(SolveContext):
         self.board_best = math.inf
         self.stopped = False
         self.yield_now = False
+        #: seconds into the part when it took a request for work (None: it did not)
+        self.claimed_s: float | None = None
         self._next_poll = 0.0
         self._can_yield = False
 
@@ -294,6 +299,7 @@ class PartContext(SolveContext):
                 and self.board.claim()
             ):
                 self.yield_now = True
+                self.claimed_s = now - self.start
         except Exception:  # the board is gone: go on alone
             logger.warning("dichotomy part: the shared incumbent stopped answering", exc_info=True)
             self.board = None
@@ -391,6 +397,7 @@ def run_part(
         seconds=time.perf_counter() - t0,
         cpu=time.process_time() - c0,
         yielded=ctx.yield_now and not done,
+        claimed_s=ctx.claimed_s,
     )
     logger.debug(
         "part %s %s [%s, %s) cap %s: done=%s best %s -> %s, %d nodes, %.2f s",
