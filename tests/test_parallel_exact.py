@@ -312,7 +312,7 @@ def test_only_the_executor_layer_imports_ray():
 # ----------------------------------------------------------------------------- Ray
 @pytest.fixture(scope="module")
 def ray():
-    return pytest.importorskip("ray", reason="the ray extra is not installed")
+    return pytest.importorskip("ray", reason="the ray extra is not installed", exc_type=ImportError)
 
 
 def test_default_parallel_run_starts_and_stops_its_own_cluster(ray):
