@@ -324,9 +324,14 @@ def markdown(data: dict[str, Any]) -> str:
         f"Runs during which other processes took 10 % of the machine or more: "
         f"{s['busy_runs']} of {len(data['runs'])}.",
         "",
-        f"Goal (issue 15): 2 workers at least 1.7x faster than one process on this cell: "
-        f"**{'met' if s['goal_met'] else 'not met'}** (median speedup of the whole call "
-        f"{np.median(s['speedup_total']):.2f}).",
+        (
+            "A smoke test on a small cell, where the 2-3 s local search is most of the call: "
+            "the goal of issue 15 is measured by the full run (d = 4, m = 800)."
+            if meta["quick"]
+            else f"Goal (issue 15): 2 workers at least 1.7x faster than one process on this "
+            f"cell: **{'met' if s['goal_met'] else 'not met'}** (median speedup of the whole "
+            f"call {np.median(s['speedup_total']):.2f})."
+        ),
         "",
     ]
     if data.get("cold"):
