@@ -129,7 +129,9 @@ def run_ovo(Xtr, ytr, Xte, yte, seed, time_limit):
     }
 
 
-def run_sste(Xtr, ytr, Xte, yte, seed, epochs):
+def train_sste(Xtr, ytr, seed, epochs=300):
+    """The SSTE sign MLP 784-16-10 (real weights) trained full-batch on pixels / 255, in eval
+    mode; returns ``(model, seconds of the training loop)``."""
     import torch
 
     from mixedopt.torch import build_model
@@ -157,6 +159,13 @@ def run_sste(Xtr, ytr, Xte, yte, seed, epochs):
         opt.step()
     fit_s = time.perf_counter() - t
     model.eval()
+    return model, fit_s
+
+
+def run_sste(Xtr, ytr, Xte, yte, seed, epochs):
+    import torch
+
+    model, fit_s = train_sste(Xtr, ytr, seed, epochs)
     with torch.no_grad():
         acc = []
         for X, y in ((Xtr, ytr), (Xte, yte)):

@@ -33,38 +33,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_fewshot import train_sste  # noqa: E402
 
 import mixedopt as mo  # noqa: E402
 from mixedopt.exact.codes import _round_unit  # noqa: E402
 from mixedopt.files import atomic_write_text  # noqa: E402
-
-
-def sste(Xf, yf, seed, epochs=300):
-    import torch
-
-    from mixedopt.torch import build_model
-
-    torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    model = build_model(
-        "mlp",
-        activation="sign",
-        rule="sste",
-        num_classes=10,
-        in_channels=1,
-        input_size=(784,),
-        hidden=[16],
-    )
-    xt = torch.tensor(Xf / 255.0, dtype=torch.float32).reshape(len(Xf), 1, 784)
-    yt = torch.tensor(yf, dtype=torch.long)
-    opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=1e-4)
-    model.train()
-    for _ in range(epochs):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(xt), yt).backward()
-        opt.step()
-    model.eval()
-    return model
 
 
 def quantise(real, Xf):
@@ -107,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         fi, vi, _, _ = mo.datasets.few_shot_split(tr, ytr, per_class=10, seed=1000 + s)
         fi, vi = fi.ravel(), vi.ravel()
         Xf, yf, Xv, yv = X[fi], y[fi], X[vi], y[vi]
-        model = sste(Xf, yf, s)
+        model, _ = train_sste(Xf, yf, s)
         real = to_threshold_net(model, input_scale=1 / 255.0, input_shift=0.0)
         r = {"seed": s, "sste": float((real.predict(Xv) == yv).mean())}
         tern = quantise(real, Xf)
