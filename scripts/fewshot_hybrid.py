@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_fewshot import train_sste  # noqa: E402
 
 import mixedopt as mo  # noqa: E402
-from mixedopt.exact.codes import _round_unit  # noqa: E402
+from mixedopt.exact.codes import round_unit  # noqa: E402
 from mixedopt.files import atomic_write_text  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def quantise(real, Xf):
     Wt = np.zeros(W1.shape, dtype=np.int64)
     bt = np.zeros(len(b1), dtype=np.int64)
     for j in range(W1.shape[0]):
-        Wt[j], bt[j] = _round_unit(W1[j], Xf.astype(np.int64), H[:, j], wv, wv)
+        Wt[j], bt[j] = round_unit(W1[j], Xf.astype(np.int64), H[:, j], wv, wv)
     W2 = np.asarray(real.weights[1], dtype=np.float64)
     keep = np.abs(W2) >= 0.5 * np.abs(W2).max(axis=1, keepdims=True)
     W2t = (np.sign(W2) * keep).astype(np.int64)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import mixedopt as mo
 from mixedopt.errors import ValidationError
-from mixedopt.exact.codes import _round_unit, code_matrix, init_applies, output_code_net
+from mixedopt.exact.codes import code_matrix, init_applies, output_code_net, round_unit
 from mixedopt.problems.training import TrainingProblem
 
 
@@ -57,7 +57,7 @@ def test_round_unit_stays_in_the_domain_and_its_accuracy_is_what_it_claims(seed)
     t = np.where(rng.random(12) < 0.5, -1, 1)
     w = rng.normal(size=3)
     wvals, bvals = np.array([-1, 0, 1]), np.array([-1, 0, 1])
-    wi, b = _round_unit(w, A, t, wvals, bvals)
+    wi, b = round_unit(w, A, t, wvals, bvals)
     assert set(wi.tolist()) <= {-1, 0, 1} and b in (-1, 0, 1)
     acc = int(((A @ wi + b >= 0) == (t > 0)).sum())
     # never better than the best ternary unit (an oracle), never worse than a constant

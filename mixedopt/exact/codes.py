@@ -41,7 +41,7 @@ from mixedopt.errors import ValidationError
 from mixedopt.network import ThresholdNet
 from mixedopt.problems.training import TrainingProblem
 
-__all__ = ["code_matrix", "init_applies", "output_code_net"]
+__all__ = ["code_matrix", "init_applies", "output_code_net", "round_unit"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def code_matrix(n_classes: int, width: int, *, seed: int = 0) -> np.ndarray:
     return best.astype(np.int64)
 
 
-def _round_unit(
+def round_unit(
     w: np.ndarray, A: np.ndarray, t: np.ndarray, wvals: np.ndarray, bvals: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Integer weights from real ``w`` and the best bias: most examples on their target side.
@@ -110,6 +110,13 @@ def _round_unit(
     Positive and negative weights are scaled separately so that the largest kept weight of
     each sign maps to the domain's largest value (``K``); the fraction of each sign kept
     (:data:`KEEP_FRACTIONS`) sets the scale. Ties go to the most balanced, then the sparser.
+
+    Examples
+    --------
+    >>> A = np.array([[1, 0], [0, 1], [1, 1]]); t = np.array([1, -1, 1])
+    >>> w, b = round_unit(np.array([0.9, -0.7]), A, t, np.array([-1, 0, 1]), np.array([-1, 0, 1]))
+    >>> w.tolist(), b, ((A @ w + b >= 0) == (t > 0)).all()
+    ([1, -1], 0, np.True_)
     """
     K = int(wvals.max())
     lo = int(wvals.min())
@@ -249,7 +256,7 @@ def output_code_net(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             lr = _unit_fit(LogisticRegression, Af[rows], t[rows])
-        wi, b = _round_unit(lr.coef_[0], A, t, wvals, bvals * q)
+        wi, b = round_unit(lr.coef_[0], A, t, wvals, bvals * q)
         W1[j] = wi
         b1[j] = b // q
     out_vals, out_b = problem.domain_values(1)
